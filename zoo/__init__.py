@@ -1,0 +1,10 @@
+"""zoo: the classic deep-learning design patterns as reusable PyTorch blocks and models.
+
+`import zoo` costs torch alone; training (lightning, hydra, torchmetrics) and data
+(torchvision, scikit-learn) are imported only by the functions that need them.
+"""
+
+from zoo import blocks, patterns
+
+__version__ = "0.1.0"
+__all__ = ["blocks", "patterns"]

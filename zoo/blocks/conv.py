@@ -1,0 +1,64 @@
+"""Small convolutional stacks for images (N, C, H, W)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from zoo.blocks.activations import ActivationLike, get_activation
+from zoo.blocks.norm import NormLike, get_norm
+
+
+class ConvStack(nn.Module):
+    """Stages of conv (same padding) -> norm -> activation, each followed by 2x2 max-pooling.
+
+    `pool=False` keeps the resolution; `global_pool=True` ends with a global average pool so
+    the output is (N, channels[-1]) whatever the input size (Lin et al. 2014, Network in Network).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: Sequence[int],
+        kernel_size: int = 3,
+        activation: ActivationLike = "relu",
+        norm: NormLike = None,
+        pool: bool = True,
+        global_pool: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if in_channels <= 0 or not channels or any(c <= 0 for c in channels):
+            raise ValueError(
+                f"ConvStack channels must be positive and non-empty, got in={in_channels}, "
+                f"channels={channels}"
+            )
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd for same padding, got {kernel_size}")
+        self.in_channels = in_channels
+        layers: list[nn.Module] = []
+        for c_in, c_out in itertools.pairwise([in_channels, *channels]):
+            layers += [
+                nn.Conv2d(c_in, c_out, kernel_size, padding=kernel_size // 2, bias=norm is None),
+                get_norm(norm, c_out, spatial=True),
+                get_activation(activation),
+            ]
+            if pool:
+                layers.append(nn.MaxPool2d(2))
+        if global_pool:
+            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(1)]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        self.layers = nn.Sequential(*layers)
+        self.out_channels = channels[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"ConvStack expected input of shape (N, {self.in_channels}, H, W), "
+                f"got {tuple(x.shape)}"
+            )
+        return self.layers(x)

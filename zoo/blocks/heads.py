@@ -1,0 +1,108 @@
+"""Output heads for the three problem types, each paired with its loss.
+
+| head            | outputs             | probabilities      | loss                  |
+| BinaryHead      | one logit (N,)      | sigmoid: Bernoulli | BCE with logits       |
+| MultiLabelHead  | one logit per label | a sigmoid each     | BCE with logits       |
+| MultiClassHead  | one logit per class | softmax            | cross-entropy         |
+
+Losses take logits, never probabilities: log-sigmoid and log-softmax are computed stably.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Head(nn.Module):
+    """A linear map to logits plus the loss and probabilities that go with them."""
+
+    problem: str = ""
+
+    def __init__(self, in_features: int, num_outputs: int) -> None:
+        super().__init__()
+        if in_features <= 0 or num_outputs <= 0:
+            raise ValueError(
+                f"{type(self).__name__} sizes must be positive, got in_features={in_features}, "
+                f"num_outputs={num_outputs}"
+            )
+        self.in_features, self.num_outputs = in_features, num_outputs
+        self.linear = nn.Linear(in_features, num_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"{type(self).__name__} expected features of shape (N, {self.in_features}), "
+                f"got {tuple(x.shape)}"
+            )
+        return self.linear(x)
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class BinaryHead(Head):
+    """One logit per sample; p(y=1|x) = sigmoid(logit), a Bernoulli parameter."""
+
+    problem = "binary"
+
+    def __init__(self, in_features: int) -> None:
+        super().__init__(in_features, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x).squeeze(1)
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype))
+
+    def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits)
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        return (logits > 0).long()
+
+
+class MultiLabelHead(Head):
+    """One independent Bernoulli per label: several labels can be on at once."""
+
+    problem = "multilabel"
+
+    def __init__(self, in_features: int, num_labels: int) -> None:
+        super().__init__(in_features, num_labels)
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype))
+
+    def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits)
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        return (logits > 0).long()
+
+
+class MultiClassHead(Head):
+    """One categorical over classes: softmax of the logits, exactly one class is true."""
+
+    problem = "multiclass"
+
+    def __init__(self, in_features: int, num_classes: int) -> None:
+        super().__init__(in_features, num_classes)
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits, target)
+
+    def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(logits, dim=-1)
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits.argmax(dim=-1)
+
+
+HEADS: dict[str, type[Head]] = {h.problem: h for h in (BinaryHead, MultiLabelHead, MultiClassHead)}

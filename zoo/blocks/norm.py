@@ -1,0 +1,28 @@
+"""Normalisation layers chosen by name or class (`norm: batch` in a config)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+NORMS_1D: dict[str, type[nn.Module]] = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}
+NORMS_2D: dict[str, type[nn.Module]] = {"batch": nn.BatchNorm2d, "group": nn.GroupNorm}
+
+NormLike = str | type[nn.Module] | None
+
+
+def get_norm(norm: NormLike, num_features: int, spatial: bool = False) -> nn.Module:
+    """Build a norm layer over `num_features` channels; `None` gives the identity.
+
+    `spatial=True` picks the 2-D variant for (N, C, H, W) inputs; group norm uses one group
+    per 8 channels (at least one), after Wu & He 2018.
+    """
+    if norm is None:
+        return nn.Identity()
+    if isinstance(norm, str):
+        table = NORMS_2D if spatial else NORMS_1D
+        if norm.lower() not in table:
+            raise ValueError(f"unknown norm {norm!r}: expected None or one of {sorted(table)}")
+        norm = table[norm.lower()]
+    if norm is nn.GroupNorm:
+        return nn.GroupNorm(max(1, num_features // 8), num_features)
+    return norm(num_features)

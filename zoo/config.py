@@ -1,0 +1,104 @@
+"""Config checks that run before anything is trained, each naming the bad key and value.
+
+`check_config` needs only omegaconf; `check_model_fits_data` compares the built model with
+the built data module (input shape, problem type, number of outputs).
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+from omegaconf import DictConfig
+
+
+class ConfigError(ValueError):
+    """A config value that cannot work, found before training starts."""
+
+
+def _require(ok: bool, key: str, value: Any, expected: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}={value!r}: expected {expected}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def check_optimizer(cfg: DictConfig) -> None:
+    """Learning rate positive; momentum in [0, 1); weight decay non-negative."""
+    opt = cfg.get("optimizer")
+    _require(
+        isinstance(opt, DictConfig) and "_target_" in opt,
+        "optimizer",
+        opt,
+        "a config with _target_",
+    )
+    lr = opt.get("lr")
+    _require(_is_number(lr) and lr > 0, "optimizer.lr", lr, "a positive number")
+    if "momentum" in opt:
+        m = opt.momentum
+        _require(_is_number(m) and 0 <= m < 1, "optimizer.momentum", m, "a number in [0, 1)")
+    if "weight_decay" in opt:
+        wd = opt.weight_decay
+        _require(_is_number(wd) and wd >= 0, "optimizer.weight_decay", wd, "a number >= 0")
+
+
+def check_instantiable(cfg: DictConfig, group: str) -> None:
+    """Every entry of a callbacks/logger group must say what to build: none is skipped."""
+    node = cfg.get(group)
+    if node is None:
+        return
+    _require(isinstance(node, DictConfig), group, node, "a mapping of name -> config")
+    for name, entry in node.items():
+        ok = entry is None or (isinstance(entry, DictConfig) and "_target_" in entry)
+        _require(ok, f"{group}.{name}", entry, "a config with _target_ (set it to null to drop it)")
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raise `ConfigError` for the first value that would make the run fail or mislead."""
+    check_optimizer(cfg)
+    trainer = cfg.get("trainer", {})
+    epochs = trainer.get("max_epochs")
+    _require(
+        epochs is None or (isinstance(epochs, int) and (epochs > 0 or epochs == -1)),
+        "trainer.max_epochs",
+        epochs,
+        "a positive integer (or -1 for no limit)",
+    )
+    batch = cfg.data.get("batch_size")
+    _require(
+        batch is None or (isinstance(batch, int) and batch > 0),
+        "data.batch_size",
+        batch,
+        "a positive integer, or null for full-batch",
+    )
+    _require(isinstance(cfg.get("seed"), int), "seed", cfg.get("seed"), "an integer")
+    for group in ("callbacks", "logger"):
+        check_instantiable(cfg, group)
+
+
+def check_model_fits_data(net: Any, datamodule: Any) -> None:
+    """The model takes the data's samples and its head answers the data's question."""
+    shape, expected = tuple(getattr(net, "input_shape", ())), tuple(datamodule.input_shape)
+    _require(
+        shape == expected,
+        "model.input_shape",
+        list(shape),
+        f"{list(expected)}, the shape of one {type(datamodule).__name__} sample",
+    )
+    head = getattr(net, "head", None)
+    problem = getattr(head, "problem", None)
+    _require(
+        problem == datamodule.problem,
+        "model.head",
+        type(head).__name__,
+        f"a {datamodule.problem} head for {type(datamodule).__name__} (got a {problem} head)",
+    )
+    outputs = getattr(head, "num_outputs", None)
+    _require(
+        outputs == datamodule.num_outputs,
+        "model.head outputs",
+        outputs,
+        f"{datamodule.num_outputs} for {type(datamodule).__name__}",
+    )

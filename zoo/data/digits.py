@@ -1,0 +1,92 @@
+"""scikit-learn's bundled 8x8 digits (1797 images): no download, a deterministic split."""
+
+from __future__ import annotations
+
+import torch
+
+from zoo.data.base import InMemoryDataModule, Split
+
+TARGETS = {"digit": ("multiclass", 10), "parity": ("binary", 1)}
+
+
+def load_digit_images() -> tuple[torch.Tensor, torch.Tensor]:
+    """All 1797 images as (N, 1, 8, 8) floats in [0, 1] and their labels 0-9."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    return x, torch.tensor(digits.target, dtype=torch.long)
+
+
+def check_fractions(val_fraction: float, test_fraction: float) -> None:
+    """Raise unless both fractions lie in (0, 1) and leave a training split."""
+    for name, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not 0 < f < 1:
+            raise ValueError(f"data.{name} must lie in (0, 1), got {f}")
+    if val_fraction + test_fraction >= 1:
+        raise ValueError(
+            f"data.val_fraction + data.test_fraction must be < 1, got {val_fraction + test_fraction}"
+        )
+
+
+def stratified_split(
+    y: torch.Tensor, val_fraction: float, test_fraction: float, seed: int
+) -> dict[str, torch.Tensor]:
+    """Indices of a train/val/test split with every class in the same proportions."""
+    from sklearn.model_selection import train_test_split
+
+    check_fractions(val_fraction, test_fraction)
+    index = torch.arange(len(y))
+    rest, test = train_test_split(index, test_size=test_fraction, stratify=y, random_state=seed)
+    train, val = train_test_split(
+        rest, test_size=val_fraction / (1 - test_fraction), stratify=y[rest], random_state=seed
+    )
+    return {"train": train, "val": val, "test": test}
+
+
+def standardize(splits: dict[str, Split]) -> dict[str, Split]:
+    """Zero mean, unit variance, with the statistics of the training split alone."""
+    mean, std = splits["train"][0].mean(), splits["train"][0].std()
+    return {k: ((x - mean) / std, y) for k, (x, y) in splits.items()}
+
+
+class DigitsDataModule(InMemoryDataModule):
+    """Digits as a multi-class (`target="digit"`) or binary even/odd (`target="parity"`) task.
+
+    The default split (train 40% / val 10% / test 50%, 899 test images) is fixed by
+    `split_seed`, independent of the training seed. `scale="unit"` keeps pixels in [0, 1]
+    (for reconstruction); `"standard"` standardises them.
+    """
+
+    input_shape = (1, 8, 8)
+
+    def __init__(
+        self,
+        target: str = "digit",
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.5,
+        scale: str = "standard",
+        split_seed: int = 0,
+        batch_size: int | None = 64,
+        eval_batch_size: int = 1024,
+    ) -> None:
+        super().__init__(batch_size, eval_batch_size)
+        if target not in TARGETS:
+            raise ValueError(f"data.target={target!r}: expected one of {sorted(TARGETS)}")
+        if scale not in ("standard", "unit"):
+            raise ValueError(f"data.scale={scale!r}: expected 'standard' or 'unit'")
+        self.problem, self.num_outputs = TARGETS[target]
+        self.target, self.scale = target, scale
+        self.val_fraction, self.test_fraction, self.split_seed = (
+            val_fraction,
+            test_fraction,
+            split_seed,
+        )
+        check_fractions(val_fraction, test_fraction)
+
+    def load(self) -> dict[str, Split]:
+        x, digit = load_digit_images()
+        y = digit % 2 if self.target == "parity" else digit
+        index = stratified_split(digit, self.val_fraction, self.test_fraction, self.split_seed)
+        splits = {k: (x[i], y[i]) for k, i in index.items()}
+        return standardize(splits) if self.scale == "standard" else splits

@@ -1,0 +1,97 @@
+"""MNIST, Fashion-MNIST and CIFAR-10 from torchvision, held in memory as tensors.
+
+They download when the network allows; offline they fail with a message that says which
+files to put where.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from zoo.data.base import InMemoryDataModule, Split
+
+# name -> (torchvision class, folder it expects under root, files it needs, input shape)
+DATASETS = {
+    "mnist": (
+        "MNIST",
+        "MNIST/raw",
+        "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+        "t10k-labels-idx1-ubyte (or their .gz)",
+        (1, 28, 28),
+    ),
+    "fashion_mnist": (
+        "FashionMNIST",
+        "FashionMNIST/raw",
+        "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+        "t10k-labels-idx1-ubyte (or their .gz)",
+        (1, 28, 28),
+    ),
+    "cifar10": (
+        "CIFAR10",
+        "",
+        "cifar-10-python.tar.gz (or its extracted cifar-10-batches-py/)",
+        (3, 32, 32),
+    ),
+}
+
+
+class DatasetUnavailableError(RuntimeError):
+    """The dataset is neither on disk nor downloadable from here."""
+
+
+class TorchvisionDataModule(InMemoryDataModule):
+    """A torchvision classification dataset: train split minus `val_size` held out, test split."""
+
+    problem = "multiclass"
+    num_outputs = 10
+
+    def __init__(
+        self,
+        name: str = "mnist",
+        data_dir: str = "data",
+        download: bool = True,
+        val_size: int = 5000,
+        split_seed: int = 0,
+        batch_size: int | None = 128,
+        eval_batch_size: int = 2048,
+    ) -> None:
+        super().__init__(batch_size, eval_batch_size)
+        if name not in DATASETS:
+            raise ValueError(f"data.name={name!r}: expected one of {sorted(DATASETS)}")
+        self.name, self.data_dir, self.download = name, Path(data_dir), download
+        self.val_size, self.split_seed = val_size, split_seed
+        self.input_shape = DATASETS[name][3]
+
+    def _dataset(self, train: bool):
+        import torchvision.datasets
+
+        cls_name, folder, files, _ = DATASETS[self.name]
+        cls = getattr(torchvision.datasets, cls_name)
+        where = self.data_dir / folder
+        try:
+            return cls(str(self.data_dir), train=train, download=self.download)
+        except (OSError, RuntimeError) as error:
+            how = "could not be downloaded" if self.download else "was not found (download=false)"
+            raise DatasetUnavailableError(
+                f"{cls_name} {how} in {where.resolve()}: {error}. Without a network, copy "
+                f"{files} into {where.resolve()} and run again."
+            ) from error
+
+    def load(self) -> dict[str, Split]:
+        splits = {}
+        for split, train in (("train", True), ("test", False)):
+            ds = self._dataset(train)
+            x = torch.as_tensor(ds.data)
+            x = x.permute(0, 3, 1, 2) if x.dim() == 4 else x.unsqueeze(1)  # (N, C, H, W)
+            splits[split] = (x.float() / 255.0, torch.as_tensor(ds.targets, dtype=torch.long))
+        x, y = splits.pop("train")
+        if not 0 < self.val_size < len(x):
+            raise ValueError(f"data.val_size must lie in (0, {len(x)}), got {self.val_size}")
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.split_seed))
+        val, train = order[: self.val_size], order[self.val_size :]
+        splits |= {"train": (x[train], y[train]), "val": (x[val], y[val])}
+        mean = splits["train"][0].mean(dim=(0, 2, 3), keepdim=True)
+        std = splits["train"][0].std(dim=(0, 2, 3), keepdim=True)
+        return {k: ((x - mean) / std, y) for k, (x, y) in splits.items()}

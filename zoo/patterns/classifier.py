@@ -1,0 +1,50 @@
+"""The basic pattern: a feature extractor followed by an output head."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from zoo.blocks.heads import Head
+from zoo.blocks.shapes import check_shape
+
+
+class Classifier(nn.Module):
+    """`head(backbone(x).flatten(1))` for inputs of shape (N, *input_shape).
+
+    `head` is a `Head` or a callable taking the backbone's output width (a Hydra partial), so a
+    config never has to work out the flattened feature size by hand.
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        head: Head | Callable[[int], Head],
+        input_shape: Sequence[int],
+    ) -> None:
+        super().__init__()
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.backbone = backbone
+        if not isinstance(head, nn.Module):
+            head = head(self.feature_size())
+        self.head = head
+
+    @torch.no_grad()
+    def feature_size(self) -> int:
+        """Width of the flattened backbone output, found by one dry run in eval mode."""
+        was_training = self.backbone.training
+        self.backbone.eval()
+        features = self.backbone(torch.zeros(1, *self.input_shape))
+        self.backbone.train(was_training)
+        return features[0].numel()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_shape(x, self.input_shape, type(self).__name__)
+        return self.head(self.backbone(x).flatten(1))
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """Class/label probabilities from the head's link function (sigmoid or softmax)."""
+        return self.head.predict_proba(self(x))

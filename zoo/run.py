@@ -1,0 +1,68 @@
+"""One training run from a composed config: build, check, fit, test. Used by train.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from zoo.config import ConfigError, check_config, check_model_fits_data
+
+
+def instantiate_group(node: DictConfig | None) -> list[Any]:
+    """Build every entry of a callbacks/logger mapping; entries set to null are dropped."""
+    from hydra.utils import instantiate
+
+    return [instantiate(entry) for entry in (node or {}).values() if entry is not None]
+
+
+def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
+    """Data module, task (network inside) and trainer, checked against each other."""
+    from hydra.utils import instantiate
+
+    datamodule = instantiate(cfg.data)
+    net = instantiate(cfg.model)
+    check_model_fits_data(net, datamodule)
+    scheduler = instantiate(cfg.scheduler) if cfg.get("scheduler") else None
+    task = instantiate(cfg.task, net=net, optimizer=instantiate(cfg.optimizer), scheduler=scheduler)
+    trainer = instantiate(
+        cfg.trainer,
+        callbacks=instantiate_group(cfg.get("callbacks")),
+        logger=instantiate_group(cfg.get("logger")) or False,
+    )
+    return datamodule, task, trainer
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Train (and test with the best checkpoint) as the config says; return the metrics."""
+    check_config(cfg)
+    import lightning.pytorch as L
+
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule, task, trainer = build(cfg)
+    output_dir = Path(cfg.paths.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, output_dir / "config.yaml", resolve=True)
+
+    metrics: dict[str, float] = {}
+    if cfg.get("train", True):
+        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}
+    if cfg.get("test", True):
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        trainer.test(task, datamodule=datamodule, ckpt_path=best or None, verbose=False)
+        metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}
+    return metrics
+
+
+def optimized_metric(cfg: DictConfig, metrics: dict[str, float]) -> float | None:
+    """The value of `cfg.optimized_metric` (for sweepers), or a clear error if it was never logged."""
+    name = cfg.get("optimized_metric")
+    if not name:
+        return None
+    if name not in metrics:
+        raise ConfigError(
+            f"optimized_metric={name!r}: expected one of the logged {sorted(metrics)}"
+        )
+    return metrics[name]

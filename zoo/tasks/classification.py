@@ -1,0 +1,119 @@
+"""Supervised classification for any head: binary, multi-label or multi-class."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import lightning.pytorch as L
+import torch
+from torch import nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import (
+    AUROC,
+    Accuracy,
+    F1Score,
+    MultilabelExactMatch,
+)
+
+from zoo.blocks.heads import Head
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+SchedulerFactory = Callable[..., torch.optim.lr_scheduler.LRScheduler]
+
+
+def classification_metrics(problem: str, num_outputs: int) -> MetricCollection:
+    """The metrics that fit a head: accuracy and F1 always, AUROC where scores are binary."""
+    if problem == "binary":
+        return MetricCollection(
+            {"acc": Accuracy("binary"), "f1": F1Score("binary"), "auroc": AUROC("binary")}
+        )
+    if problem == "multilabel":
+        return MetricCollection(
+            {
+                "subset_acc": MultilabelExactMatch(num_labels=num_outputs),
+                "f1": F1Score("multilabel", num_labels=num_outputs, average="micro"),
+                "auroc": AUROC("multilabel", num_labels=num_outputs),
+            }
+        )
+    if problem == "multiclass":
+        return MetricCollection(
+            {
+                "acc": Accuracy("multiclass", num_classes=num_outputs),
+                "f1": F1Score("multiclass", num_classes=num_outputs, average="macro"),
+            }
+        )
+    raise ValueError(f"unknown problem {problem!r}: expected binary, multilabel or multiclass")
+
+
+class ClassificationTask(L.LightningModule):
+    """Trains `net` (whose `head` is a `zoo.blocks.Head`) with the head's own loss.
+
+    `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) that receive the
+    parameters / optimizer. Metrics are logged per epoch as `train/acc`, `val/loss`, ...
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: OptimizerFactory,
+        scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__()
+        head = getattr(net, "head", None)
+        if not isinstance(head, Head):
+            raise TypeError(
+                f"ClassificationTask needs a net whose .head is a zoo.blocks.Head, got {type(head).__name__}"
+            )
+        self.net = net
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.scheduler_interval = scheduler_interval
+        metrics = classification_metrics(head.problem, head.num_outputs)
+        self.metrics = nn.ModuleDict(
+            {
+                f"{stage}_metrics": metrics.clone(prefix=f"{stage}/")
+                for stage in ("train", "val", "test")
+            }
+        )
+
+    @property
+    def head(self) -> Head:
+        return self.net.head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self.net(x)
+        loss = self.head.loss(logits, y)
+        metrics = self.metrics[f"{stage}_metrics"]
+        metrics.update(self.head.predict_proba(logits.detach()), y)
+        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, batch_size=len(x))
+        self.log_dict(metrics, on_step=False, on_epoch=True)
+        return loss
+
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        return self.head.predict_proba(self.net(batch[0]))
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": self.scheduler_interval},
+        }
