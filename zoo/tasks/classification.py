@@ -90,7 +90,9 @@ class ClassificationTask(L.LightningModule):
         loss = self.head.loss(logits, y)
         metrics = self.metrics[f"{stage}_metrics"]
         metrics.update(self.head.predict_proba(logits.detach()), y)
-        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, batch_size=len(x))
+        self.log(
+            f"{stage}/loss", loss, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True
+        )
         self.log_dict(metrics, on_step=False, on_epoch=True)
         return loss
 

@@ -1,0 +1,140 @@
+"""Data: deterministic stratified splits, in-memory batches, mosaics, torchvision offline."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from zoo.data import (
+    DatasetUnavailableError,
+    DigitMosaicsDataModule,
+    DigitsDataModule,
+    TensorBatches,
+    TorchvisionDataModule,
+)
+from zoo.data.mosaics import make_mosaics
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return DigitsDataModule().load()
+
+
+def test_digits_split_is_disjoint_stratified_and_fixed(digits):
+    sizes = {k: len(y) for k, (_, y) in digits.items()}
+    assert sizes == {"train": 718, "val": 180, "test": 899}
+    flat = {k: x.flatten(1) for k, (x, _) in digits.items()}
+    train_rows = {tuple(r.tolist()) for r in flat["train"]}
+    overlap = sum(tuple(r.tolist()) in train_rows for r in flat["test"])
+    assert overlap < 5  # a few digits are exact duplicates in the raw data; no split leak
+    for split, (_, y) in digits.items():
+        share = torch.bincount(y, minlength=10).float() / len(y)
+        assert share.min() > 0.08 and share.max() < 0.12, split
+    again = DigitsDataModule().load()
+    assert all(torch.equal(digits[k][0], again[k][0]) for k in digits)
+
+
+def test_digits_are_standardised_with_training_statistics(digits):
+    x_train = digits["train"][0]
+    assert abs(x_train.mean().item()) < 1e-5 and abs(x_train.std().item() - 1) < 1e-4
+    assert abs(digits["test"][0].mean().item()) < 0.1  # same transform, not re-fitted
+    unit = DigitsDataModule(scale="unit").load()["train"][0]
+    assert unit.min() == 0 and unit.max() == 1
+
+
+def test_parity_target_is_binary():
+    dm = DigitsDataModule(target="parity")
+    assert (dm.problem, dm.num_outputs) == ("binary", 1)
+    _, y = dm.load()["train"]
+    assert set(y.unique().tolist()) == {0, 1}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"target": "colour"}, "data.target='colour': expected one of"),
+        ({"test_fraction": 1.5}, r"data.test_fraction must lie in \(0, 1\), got 1.5"),
+        ({"val_fraction": 0.6, "test_fraction": 0.5}, "must be < 1"),
+        ({"batch_size": 0}, "data.batch_size must be positive or null"),
+    ],
+)
+def test_bad_data_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DigitsDataModule(**kwargs)
+
+
+def test_tensor_batches_cover_every_sample_once_per_epoch():
+    x, y = torch.arange(10).float().unsqueeze(1), torch.arange(10)
+    batches = TensorBatches(x, y, batch_size=4, shuffle=True, seed=1)
+    assert len(batches) == 3
+    first = torch.cat([b[1] for b in batches])
+    second = torch.cat([b[1] for b in batches])
+    assert sorted(first.tolist()) == list(range(10)) and not torch.equal(first, second)
+    assert [len(b[0]) for b in TensorBatches(x, y, batch_size=None)] == [10]  # full batch (GD)
+    assert len(TensorBatches(x, y, batch_size=4, drop_last=True)) == 2
+
+
+def test_tensor_batches_shard_ranks_disjointly_and_evenly():
+    y = torch.arange(11)
+    shards = [
+        torch.cat(
+            [
+                b[0]
+                for b in TensorBatches(y, batch_size=2, shuffle=True, seed=3, rank=r, world_size=2)
+            ]
+        )
+        for r in range(2)
+    ]
+    assert len(shards[0]) == len(shards[1]) == 5
+    assert not set(shards[0].tolist()) & set(shards[1].tolist())
+
+
+def test_mosaic_labels_are_the_digits_shown():
+    images = torch.stack([torch.full((1, 8, 8), float(d)) for d in range(10)])
+    x, y = make_mosaics(images, torch.arange(10), 50, torch.Generator().manual_seed(0))
+    assert x.shape == (50, 1, 16, 16) and y.shape == (50, 10)
+    for image, labels in zip(x, y, strict=True):
+        shown = {int(image[0, r, c]) for r in (0, 8) for c in (0, 8)}
+        assert shown == set(labels.nonzero().flatten().tolist())
+    dm = DigitMosaicsDataModule(sizes={"train": 64, "val": 16, "test": 16})
+    splits = dm.load()
+    assert splits["train"][0].shape == (64, 1, 16, 16)
+    assert dm.problem == "multilabel" and splits["test"][1].sum(1).min() >= 1
+
+
+def test_torchvision_offline_error_says_where_to_put_the_files(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    def no_network(self):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets.MNIST, "download", no_network)
+    dm = TorchvisionDataModule("mnist", data_dir=str(tmp_path), download=True)
+    with pytest.raises(
+        DatasetUnavailableError, match=r"could not be downloaded.*copy train-images-idx3-ubyte"
+    ) as info:
+        dm.load()
+    assert str(tmp_path / "MNIST" / "raw") in str(info.value)
+    with pytest.raises(DatasetUnavailableError, match=r"CIFAR10 was not found \(download=false\)"):
+        TorchvisionDataModule("cifar10", data_dir=str(tmp_path), download=False).load()
+
+
+def write_idx(path: Path, data: torch.Tensor, magic: int) -> None:
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in data.shape)
+    path.write_bytes(header + data.to(torch.uint8).numpy().tobytes())
+
+
+def test_torchvision_data_loads_from_local_files(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n in (("train", 120), ("t10k", 30)):
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", torch.randint(0, 256, (n, 28, 28)), 2051)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", torch.arange(n) % 10, 2049)
+    dm = TorchvisionDataModule("mnist", data_dir=str(tmp_path), download=False, val_size=20)
+    splits = dm.load()
+    assert {k: tuple(x.shape) for k, (x, _) in splits.items()} == {
+        "train": (100, 1, 28, 28),
+        "val": (20, 1, 28, 28),
+        "test": (30, 1, 28, 28),
+    }
+    assert abs(splits["train"][0].mean().item()) < 1e-5

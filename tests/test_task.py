@@ -1,0 +1,76 @@
+"""ClassificationTask: metric names per stage, the head's loss, predictions, optimizer partials."""
+
+from functools import partial
+
+import pytest
+import torch
+from torch import nn
+
+from zoo.blocks import MLP, BinaryHead, MultiClassHead, MultiLabelHead
+from zoo.config import ConfigError
+from zoo.patterns import Classifier
+from zoo.run import optimized_metric
+from zoo.tasks import ClassificationTask
+
+
+def make_task(head) -> ClassificationTask:
+    net = Classifier(MLP(4, [8]), head, input_shape=(4,))
+    return ClassificationTask(net, optimizer=partial(torch.optim.SGD, lr=0.1))
+
+
+@pytest.mark.parametrize(
+    ("head", "names"),
+    [
+        (lambda w: BinaryHead(w), {"acc", "f1", "auroc"}),
+        (lambda w: MultiLabelHead(w, 3), {"subset_acc", "f1", "auroc"}),
+        (lambda w: MultiClassHead(w, 3), {"acc", "f1"}),
+    ],
+)
+def test_metrics_fit_the_head_and_carry_the_stage(head, names):
+    task = make_task(head)
+    for stage in ("train", "val", "test"):
+        keys = set(task.metrics[f"{stage}_metrics"].keys(keep_base=False))
+        assert keys == {f"{stage}/{n}" for n in names}
+
+
+def test_step_uses_the_heads_loss_and_predict_gives_probabilities():
+    task = make_task(lambda w: MultiClassHead(w, 3))
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    task.log = task.log_dict = lambda *a, **k: None  # no trainer attached
+    loss = task.training_step((x, y), 0)
+    assert torch.allclose(loss, nn.functional.cross_entropy(task(x), y))
+    probs = task.predict_step((x,), 0)
+    assert torch.allclose(probs.sum(1), torch.ones(5))
+
+
+def test_task_refuses_a_net_without_a_head():
+    with pytest.raises(
+        TypeError, match=r"needs a net whose \.head is a zoo\.blocks\.Head, got NoneType"
+    ):
+        ClassificationTask(nn.Linear(2, 2), optimizer=partial(torch.optim.SGD, lr=0.1))
+
+
+def test_optimizer_and_scheduler_partials_are_used():
+    net = Classifier(MLP(4, [8]), lambda w: BinaryHead(w), input_shape=(4,))
+    task = ClassificationTask(
+        net,
+        optimizer=partial(torch.optim.Adam, lr=0.01),
+        scheduler=partial(torch.optim.lr_scheduler.StepLR, step_size=3),
+    )
+    configured = task.configure_optimizers()
+    assert isinstance(configured["optimizer"], torch.optim.Adam)
+    assert configured["lr_scheduler"]["scheduler"].step_size == 3
+    assert {id(p) for p in configured["optimizer"].param_groups[0]["params"]} == {
+        id(p) for p in net.parameters()
+    }
+
+
+def test_optimized_metric_must_have_been_logged():
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create({"optimized_metric": "val/acc"})
+    assert optimized_metric(cfg, {"val/acc": 0.9}) == 0.9
+    with pytest.raises(
+        ConfigError, match=r"optimized_metric='val/acc': expected one of the logged \['val/f1'\]"
+    ):
+        optimized_metric(cfg, {"val/f1": 0.9})

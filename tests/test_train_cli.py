@@ -1,0 +1,94 @@
+"""train.py end to end: the README's main command, resume, DDP, the optimizer multirun."""
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import QUIET, compose_train, run_train_py
+
+from zoo.compare_runs import main as compare_runs
+from zoo.run import train
+
+
+def metric_line(stdout: str) -> dict[str, float]:
+    last = stdout.strip().splitlines()[-1]
+    return {k: float(v) for k, v in (item.split("=") for item in last.split())}
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> tuple[dict[str, float], Path]:
+    """`python train.py` exactly as the README runs it (logs kept in a temporary folder)."""
+    where = tmp_path_factory.mktemp("default_run")
+    result = run_train_py(f"paths.log_dir={where}", cwd=where)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run_dir,) = (where / "cnn_digits" / "runs").iterdir()
+    return metric_line(result.stdout), run_dir
+
+
+@pytest.mark.slow
+def test_default_run_passes_97_percent_and_keeps_its_outputs(default_run):
+    metrics, run_dir = default_run
+    assert metrics["test/acc"] >= 0.97
+    assert (run_dir / "config.yaml").exists() and (run_dir / ".hydra" / "config.yaml").exists()
+    assert (run_dir / "checkpoints" / "last.ckpt").exists()
+    with (run_dir / "csv" / "metrics.csv").open() as f:
+        assert any(row["val/acc"] for row in csv.DictReader(f))
+
+
+def test_interrupted_run_resumes_from_its_last_checkpoint(compose_in, tmp_path):
+    first = compose_in("experiment=mlp_digits", "trainer.max_epochs=2")
+    train(first)
+    last = Path(first.paths.output_dir) / "checkpoints" / "last.ckpt"
+    state = torch.load(last, weights_only=True, map_location="cpu")
+    assert state["epoch"] == 1
+
+    resumed_dir = tmp_path / "resumed"
+    resumed = compose_train(
+        ["experiment=mlp_digits", "trainer.max_epochs=3", f"ckpt_path={last}"], resumed_dir
+    )
+    train(resumed)
+    with (resumed_dir / "csv" / "metrics.csv").open() as f:
+        trained = {int(row["epoch"]) for row in csv.DictReader(f) if row["train/loss"]}
+    assert trained == {2}  # only the missing epoch was trained
+    after = torch.load(resumed_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert after["global_step"] == state["global_step"] * 3 // 2
+
+
+@pytest.mark.slow
+def test_ddp_simulated_on_two_cpu_processes(tmp_path):
+    result = run_train_py(
+        "trainer=ddp_sim",
+        "experiment=mlp_digits",
+        "trainer.max_epochs=2",
+        "optimizer.lr=0.01",
+        f"paths.log_dir={tmp_path}",
+        *QUIET,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert metric_line(result.stdout)["test/acc"] > 0.8
+
+
+@pytest.mark.slow
+def test_optimizer_multirun_and_its_plot(tmp_path, capsys):
+    result = run_train_py(
+        "-m",
+        "experiment=optimizers_digits",
+        "trainer.max_epochs=4",
+        f"paths.log_dir={tmp_path}",
+        "trainer.enable_progress_bar=false",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep_dir,) = (tmp_path / "optimizers_digits" / "multiruns").iterdir()
+    compare_runs([str(sweep_dir)])
+    table = capsys.readouterr().out
+    header, _, *rows = [line.strip("|").split("|") for line in table.splitlines()[:7]]
+    names = [r[0].strip() for r in rows]
+    assert names == [f"optimizer={o}" for o in ("gd", "sgd", "momentum", "rmsprop", "adam")]
+    png = sweep_dir / "train_loss.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    column = [h.strip() for h in header].index("train/loss")
+    loss = {name: float(r[column]) for name, r in zip(names, rows, strict=True)}
+    assert loss["optimizer=adam"] < loss["optimizer=gd"]
