@@ -13,9 +13,9 @@ from zoo.run import optimized_metric
 from zoo.tasks import ClassificationTask
 
 
-def make_task(head) -> ClassificationTask:
+def make_task(head, **kwargs) -> ClassificationTask:
     net = Classifier(MLP(4, [8]), head, input_shape=(4,))
-    return ClassificationTask(net, optimizer=partial(torch.optim.SGD, lr=0.1))
+    return ClassificationTask(net, optimizer=partial(torch.optim.SGD, lr=0.1), **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -27,10 +27,23 @@ def make_task(head) -> ClassificationTask:
     ],
 )
 def test_metrics_fit_the_head_and_carry_the_stage(head, names):
-    task = make_task(head)
+    assert set(make_task(head).metrics) == {"val_metrics", "test_metrics"}  # cheap steps
+    task = make_task(head, train_metrics=True)
     for stage in ("train", "val", "test"):
         keys = set(task.metrics[f"{stage}_metrics"].keys(keep_base=False))
         assert keys == {f"{stage}/{n}" for n in names}
+
+
+def test_logged_names_per_stage(compose_in):
+    from zoo.run import train
+
+    metrics = train(
+        compose_in("experiment=binary_digits", "trainer.max_epochs=1", "task.train_metrics=true")
+    )
+    expected = {
+        f"{s}/{n}" for s in ("train", "val", "test") for n in ("loss", "acc", "f1", "auroc")
+    }
+    assert set(metrics) == expected
 
 
 def test_step_uses_the_heads_loss_and_predict_gives_probabilities():

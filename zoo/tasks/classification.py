@@ -50,7 +50,9 @@ class ClassificationTask(L.LightningModule):
     """Trains `net` (whose `head` is a `zoo.blocks.Head`) with the head's own loss.
 
     `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) that receive the
-    parameters / optimizer. Metrics are logged per epoch as `train/acc`, `val/loss`, ...
+    parameters / optimizer. Metrics are logged once per epoch as `val/acc`, `test/f1`, ...
+    The training loss is summed on the device and logged at the epoch's end (per-step logging
+    would double the cost of a small model's step); `train_metrics=True` adds `train/acc`, ...
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class ClassificationTask(L.LightningModule):
         optimizer: OptimizerFactory,
         scheduler: SchedulerFactory | None = None,
         scheduler_interval: str = "epoch",
+        train_metrics: bool = False,
     ) -> None:
         super().__init__()
         head = getattr(net, "head", None)
@@ -70,12 +73,12 @@ class ClassificationTask(L.LightningModule):
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.scheduler_interval = scheduler_interval
         metrics = classification_metrics(head.problem, head.num_outputs)
+        stages = ("train", "val", "test") if train_metrics else ("val", "test")
+        # keys get a suffix: a ModuleDict key may not shadow nn.Module.train
         self.metrics = nn.ModuleDict(
-            {
-                f"{stage}_metrics": metrics.clone(prefix=f"{stage}/")
-                for stage in ("train", "val", "test")
-            }
+            {f"{s}_metrics": metrics.clone(prefix=f"{s}/") for s in stages}
         )
+        self.train_loss_sum, self.train_count = torch.zeros(()), 0
 
     @property
     def head(self) -> Head:
@@ -88,18 +91,33 @@ class ClassificationTask(L.LightningModule):
         x, y = batch
         logits = self.net(x)
         loss = self.head.loss(logits, y)
-        metrics = self.metrics[f"{stage}_metrics"]
-        metrics.update(self.head.predict_proba(logits.detach()), y)
-        self.log(
-            f"{stage}/loss", loss, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True
-        )
-        self.log_dict(metrics, on_step=False, on_epoch=True)
+        if f"{stage}_metrics" in self.metrics:
+            metrics = self.metrics[f"{stage}_metrics"]
+            metrics.update(self.head.predict_proba(logits.detach()), y)
+            self.log_dict(metrics, on_step=False, on_epoch=True)
+        if stage == "train":
+            self.train_loss_sum = self.train_loss_sum.to(loss) + loss.detach() * len(x)
+            self.train_count += len(x)
+        else:
+            self.log(
+                f"{stage}/loss",
+                loss,
+                on_step=False,
+                on_epoch=True,
+                batch_size=len(x),
+                sync_dist=True,
+            )
         return loss
 
     def training_step(
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
     ) -> torch.Tensor:
         return self._step(batch, "train")
+
+    def on_train_epoch_end(self) -> None:
+        if self.train_count:
+            self.log("train/loss", self.train_loss_sum / self.train_count, sync_dist=True)
+        self.train_loss_sum, self.train_count = torch.zeros(()), 0
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")
