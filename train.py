@@ -4,6 +4,7 @@ Only hydra is imported here, so `--help` and `--cfg job` answer at once; torch, 
 and the zoo are imported once a run really starts.
 """
 
+import os
 import sys
 
 import hydra
@@ -22,7 +23,8 @@ def main(cfg: DictConfig) -> float | None:
         value = optimized_metric(cfg, metrics)
     except (ConfigError, InstantiationException) as error:
         sys.exit(f"config error: {' '.join(str(error).split())}")
-    print(" ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
+    if os.environ.get("LOCAL_RANK", "0") == "0":  # DDP runs this in every process
+        print(" ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
     return value
 
 

@@ -16,6 +16,13 @@ def test_every_experiment_trains_a_few_steps(experiment, compose_in):
     assert "train/loss" in metrics and metrics["train/loss"] > 0
 
 
+def test_debug_configs_run_and_overfit_drives_the_loss_to_zero(compose_in):
+    for debug in ("limit", "profiler"):
+        assert "val/acc" in train(compose_in("experiment=mlp_digits", f"debug={debug}"))
+    metrics = train(compose_in("experiment=mlp_digits", "debug=overfit", "optimizer.lr=0.01"))
+    assert metrics["train/loss"] < 0.01  # three batches memorised
+
+
 @pytest.mark.parametrize(
     "optimizer", ["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
 )

@@ -92,3 +92,21 @@ def test_optimizer_multirun_and_its_plot(tmp_path, capsys):
     column = [h.strip() for h in header].index("train/loss")
     loss = {name: float(r[column]) for name, r in zip(names, rows, strict=True)}
     assert loss["optimizer=adam"] < loss["optimizer=gd"]
+
+
+@pytest.mark.slow
+def test_optuna_search_finds_and_reports_the_best_trial(tmp_path):
+    result = run_train_py(
+        "hparams_search=optuna_mlp_digits",
+        "experiment=mlp_digits",
+        "hydra.sweeper.n_trials=3",
+        "trainer.max_epochs=2",
+        f"paths.log_dir={tmp_path}",
+        *QUIET,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep_dir,) = (tmp_path / "mlp_digits" / "multiruns").iterdir()
+    results = (sweep_dir / "optimization_results.yaml").read_text()
+    assert "optimizer.lr" in results and "best_value" in results
+    assert len([d for d in sweep_dir.iterdir() if (d / ".hydra").is_dir()]) == 3

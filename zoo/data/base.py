@@ -52,7 +52,9 @@ class InMemoryDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> TensorBatches:
-        return self._batches("train", self.batch_size, shuffle=True)
+        # `overfit_batches` must see the same batches every epoch: no shuffling then
+        overfit = bool(self.trainer and self.trainer.overfit_batches)
+        return self._batches("train", self.batch_size, shuffle=not overfit)
 
     def val_dataloader(self) -> TensorBatches:
         return self._batches("val", self.eval_batch_size, shuffle=False)
