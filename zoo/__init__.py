@@ -5,6 +5,25 @@
 """
 
 from zoo import blocks, patterns
+from zoo.hub import (
+    create_model,
+    from_pretrained,
+    list_models,
+    load_checkpoint,
+    load_pretrained,
+    model_card,
+    save_pretrained,
+)
 
 __version__ = "0.1.0"
-__all__ = ["blocks", "patterns"]
+__all__ = [
+    "blocks",
+    "create_model",
+    "from_pretrained",
+    "list_models",
+    "load_checkpoint",
+    "load_pretrained",
+    "model_card",
+    "patterns",
+    "save_pretrained",
+]

@@ -17,15 +17,31 @@ def instantiate_group(node: DictConfig | None) -> list[Any]:
     return [instantiate(entry) for entry in (node or {}).values() if entry is not None]
 
 
+def command_line() -> str | None:
+    """`python train.py <overrides>` of the current Hydra run, to reproduce it."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return " ".join(["python train.py", *HydraConfig.get().overrides.task])
+
+
 def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
     """Data module, task (network inside) and trainer, checked against each other."""
     from hydra.utils import instantiate
 
+    from zoo.builder import build_model
+
     datamodule = instantiate(cfg.data)
-    net = instantiate(cfg.model)
+    try:  # the same builder that zoo.create_model and zoo.load_checkpoint use
+        net = build_model(OmegaConf.to_container(cfg.model, resolve=True))
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"model: {error}") from error
     check_model_fits_data(net, datamodule)
     scheduler = instantiate(cfg.scheduler) if cfg.get("scheduler") else None
     task = instantiate(cfg.task, net=net, optimizer=instantiate(cfg.optimizer), scheduler=scheduler)
+    task.run_config = OmegaConf.to_container(cfg, resolve=True)
+    task.command = command_line()
     trainer = instantiate(
         cfg.trainer,
         callbacks=instantiate_group(cfg.get("callbacks")),

@@ -11,16 +11,21 @@ Split = tuple[torch.Tensor, torch.Tensor]
 
 
 class InMemoryDataModule(L.LightningDataModule):
-    """Subclasses implement `load()` -> {"train": (x, y), "val": ..., "test": ...}.
+    """Subclasses implement `load_unit()` -> {"train": (x, y), "val": ..., "test": ...} with
+    inputs scaled to [0, 1]; `load()` then standardises them with training-split statistics.
 
     Class attributes describe the data so configs can be checked against the model before
     training: `input_shape` (one sample), `problem` (binary / multilabel / multiclass) and
-    `num_outputs` (logits the head must produce).
+    `num_outputs` (logits the head must produce). `raw_max` is the raw value that maps to 1
+    (16 for digits, 255 for 8-bit images); `standardize_dims` the dimensions whose mean and
+    std are shared (`(0, 1, 2, 3)`: one value; `(0, 2, 3)`: one per channel; `None`: keep [0, 1]).
     """
 
     input_shape: tuple[int, ...] = ()
     problem: str = "multiclass"
     num_outputs: int = 1
+    raw_max: float = 1.0
+    standardize_dims: tuple[int, ...] | None = (0, 1, 2, 3)
 
     def __init__(self, batch_size: int | None = 64, eval_batch_size: int = 1024) -> None:
         super().__init__()
@@ -30,9 +35,40 @@ class InMemoryDataModule(L.LightningDataModule):
             )
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.splits: dict[str, Split] = {}
+        self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def load_unit(self) -> dict[str, Split]:
+        raise NotImplementedError
 
     def load(self) -> dict[str, Split]:
-        raise NotImplementedError
+        """The splits, standardised with the training split's mean and std (kept in `stats`)."""
+        splits = self.load_unit()
+        if self.standardize_dims is None:
+            return splits
+        train = splits["train"][0]
+        self.stats = (
+            train.mean(dim=self.standardize_dims, keepdim=True),
+            train.std(dim=self.standardize_dims, keepdim=True),
+        )
+        return {k: (self.transform(x), y) for k, (x, y) in splits.items()}
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """[0, 1] inputs -> model inputs, with the statistics of the training split."""
+        if self.standardize_dims is None:
+            return x
+        if self.stats is None:
+            self.load()
+        mean, std = self.stats
+        return (x - mean.to(x.device)) / std.to(x.device)
+
+    def preprocess(self, raw: torch.Tensor) -> torch.Tensor:
+        """Raw samples (N, *input_shape) as the dataset stores them -> model inputs."""
+        if tuple(raw.shape[1:]) != tuple(self.input_shape):
+            raise ValueError(
+                f"{type(self).__name__} expects raw samples of shape (N, {', '.join(map(str, self.input_shape))}), "
+                f"got {tuple(raw.shape)}"
+            )
+        return self.transform(raw.float() / self.raw_max)
 
     def setup(self, stage: str | None = None) -> None:
         if not self.splits:

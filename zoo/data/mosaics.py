@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from zoo.data.base import InMemoryDataModule, Split
-from zoo.data.digits import check_fractions, load_digit_images, standardize, stratified_split
+from zoo.data.digits import check_fractions, load_digit_images, stratified_split
 
 
 def make_mosaics(
@@ -29,6 +29,7 @@ class DigitMosaicsDataModule(InMemoryDataModule):
     """
 
     input_shape = (1, 16, 16)
+    raw_max = 16.0
     problem = "multilabel"
     num_outputs = 10
 
@@ -54,9 +55,8 @@ class DigitMosaicsDataModule(InMemoryDataModule):
             split_seed,
         )
 
-    def load(self) -> dict[str, Split]:
+    def load_unit(self) -> dict[str, Split]:
         x, y = load_digit_images()
         index = stratified_split(y, self.val_fraction, self.test_fraction, self.split_seed)
         generator = torch.Generator().manual_seed(self.split_seed)
-        splits = {k: make_mosaics(x[i], y[i], self.sizes[k], generator) for k, i in index.items()}
-        return standardize(splits)
+        return {k: make_mosaics(x[i], y[i], self.sizes[k], generator) for k, i in index.items()}

@@ -46,6 +46,8 @@ class TorchvisionDataModule(InMemoryDataModule):
 
     problem = "multiclass"
     num_outputs = 10
+    raw_max = 255.0
+    standardize_dims = (0, 2, 3)  # one mean and std per colour channel
 
     def __init__(
         self,
@@ -79,7 +81,7 @@ class TorchvisionDataModule(InMemoryDataModule):
                 f"{files} into {where.resolve()} and run again."
             ) from error
 
-    def load(self) -> dict[str, Split]:
+    def load_unit(self) -> dict[str, Split]:
         splits = {}
         for split, train in (("train", True), ("test", False)):
             ds = self._dataset(train)
@@ -91,7 +93,4 @@ class TorchvisionDataModule(InMemoryDataModule):
             raise ValueError(f"data.val_size must lie in (0, {len(x)}), got {self.val_size}")
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.split_seed))
         val, train = order[: self.val_size], order[self.val_size :]
-        splits |= {"train": (x[train], y[train]), "val": (x[val], y[val])}
-        mean = splits["train"][0].mean(dim=(0, 2, 3), keepdim=True)
-        std = splits["train"][0].std(dim=(0, 2, 3), keepdim=True)
-        return {k: ((x - mean) / std, y) for k, (x, y) in splits.items()}
+        return splits | {"train": (x[train], y[train]), "val": (x[val], y[val])}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import lightning.pytorch as L
 import torch
 from torch import nn
 from torchmetrics import MetricCollection
@@ -17,6 +16,7 @@ from torchmetrics.classification import (
 )
 
 from zoo.blocks.heads import Head
+from zoo.tasks.base import ZooTask
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., torch.optim.lr_scheduler.LRScheduler]
@@ -46,7 +46,7 @@ def classification_metrics(problem: str, num_outputs: int) -> MetricCollection:
     raise ValueError(f"unknown problem {problem!r}: expected binary, multilabel or multiclass")
 
 
-class ClassificationTask(L.LightningModule):
+class ClassificationTask(ZooTask):
     """Trains `net` (whose `head` is a `zoo.blocks.Head`) with the head's own loss.
 
     `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) that receive the
@@ -58,18 +58,17 @@ class ClassificationTask(L.LightningModule):
     def __init__(
         self,
         net: nn.Module,
-        optimizer: OptimizerFactory,
+        optimizer: OptimizerFactory | None = None,
         scheduler: SchedulerFactory | None = None,
         scheduler_interval: str = "epoch",
         train_metrics: bool = False,
     ) -> None:
-        super().__init__()
         head = getattr(net, "head", None)
         if not isinstance(head, Head):
             raise TypeError(
                 f"ClassificationTask needs a net whose .head is a zoo.blocks.Head, got {type(head).__name__}"
             )
-        self.net = net
+        super().__init__(net)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.scheduler_interval = scheduler_interval
         metrics = classification_metrics(head.problem, head.num_outputs)
@@ -129,6 +128,10 @@ class ClassificationTask(L.LightningModule):
         return self.head.predict_proba(self.net(batch[0]))
 
     def configure_optimizers(self) -> Any:
+        if self.optimizer_factory is None:
+            raise ValueError(
+                "ClassificationTask was built without an optimizer: it can evaluate, not train"
+            )
         optimizer = self.optimizer_factory(params=self.parameters())
         if self.scheduler_factory is None:
             return optimizer

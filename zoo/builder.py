@@ -1,0 +1,61 @@
+"""Build a module from a plain config dict, the way Hydra's `instantiate` does, without Hydra.
+
+Understands `_target_`, `_args_` and `_partial_`, nested at any depth. Only callables under the
+allowed module prefixes can be named, so a config read from a file cannot run arbitrary code.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+ALLOWED_PREFIXES = ("zoo.", "torch.nn.")
+
+
+def locate(target: str, allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
+    """The callable named by a dotted path, if it lies under one of the allowed prefixes."""
+    if not target.startswith(allowed):
+        raise ValueError(f"_target_={target!r}: expected a callable under one of {list(allowed)}")
+    module_name, _, attr = target.rpartition(".")
+    while module_name:
+        try:
+            obj: Any = importlib.import_module(module_name)
+            break
+        except ModuleNotFoundError:
+            module_name, _, parent = module_name.rpartition(".")
+            attr = f"{parent}.{attr}"
+    else:
+        raise ValueError(f"_target_={target!r}: no such module")
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"_target_={target!r}: {module_name} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def build(config: Any, allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
+    """Recursively call every `_target_` in `config`; other values are returned as they are."""
+    if isinstance(config, list | tuple):
+        return [build(item, allowed) for item in config]
+    if not isinstance(config, Mapping):
+        return config
+    kwargs = {k: build(v, allowed) for k, v in config.items() if not k.startswith("_")}
+    if "_target_" not in config:
+        return kwargs
+    target = locate(config["_target_"], allowed)
+    args = build(config.get("_args_", []), allowed)
+    if config.get("_partial_", False):
+        return functools.partial(target, *args, **kwargs)
+    return target(*args, **kwargs)
+
+
+def build_model(config: Mapping[str, Any], allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
+    """Build a model and remember the config that built it (`model.zoo_config`), so that
+    its weights can always be saved together with their architecture."""
+    import copy
+
+    model = build(config, allowed)
+    model.zoo_config = copy.deepcopy(dict(config))
+    return model

@@ -1,0 +1,57 @@
+"""Evaluate a pretrained model or a checkpoint on a split of the data it was trained on.
+
+python -m zoo.eval cnn_digits                       # a shipped model
+python -m zoo.eval out/cnn                          # a directory from zoo.save_pretrained
+python -m zoo.eval logs/.../checkpoints/last.ckpt   # a train.py checkpoint
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from torch import nn
+
+from zoo.sources import build_data, build_task, resolve
+
+
+def evaluate(
+    net: nn.Module, data: dict[str, Any], task: dict[str, Any], split: str = "test"
+) -> dict[str, float]:
+    """The task's metrics of `net` on one split (`val` or `test`), deterministic on the CPU."""
+    import lightning.pytorch as L
+
+    if split not in ("val", "test"):
+        raise ValueError(f"split={split!r}: expected 'val' or 'test'")
+    datamodule = build_data(data)
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    run = trainer.validate if split == "val" else trainer.test
+    (metrics,) = run(build_task(task, net.eval()), datamodule=datamodule, verbose=False)
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", help="model name, model directory or .ckpt file")
+    parser.add_argument("--split", default="test", choices=["val", "test"])
+    parser.add_argument(
+        "--data-dir", default=None, help="where downloadable datasets live (default: data)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        source = resolve(args.source, args.data_dir)
+    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as error:
+        raise SystemExit(f"error: {error}") from None
+    for name, value in sorted(evaluate(source.net, source.data, source.task, args.split).items()):
+        print(f"{name}\t{value:.4f}")
+
+
+if __name__ == "__main__":
+    main()
