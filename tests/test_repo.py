@@ -24,3 +24,17 @@ def test_ci_runs_the_readme_test_command():
 def test_ruff_is_clean(command):
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_table_matches_the_model_cards():
+    import zoo
+
+    rows = {
+        line.split("|")[1].strip(" `"): line
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith("| `")
+    }
+    for name in zoo.list_models(pretrained=True):
+        card = zoo.model_card(name)
+        assert f"{card['num_params']:,}" in rows[name], name
+        assert card["command"] in rows[name], name
