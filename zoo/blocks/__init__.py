@@ -1,23 +1,42 @@
 """Building blocks: torch-only modules that the patterns compose."""
 
 from zoo.blocks.activations import ACTIVATIONS, get_activation
+from zoo.blocks.attention import AttentionPooling, MultiHeadAttention, TransformerEncoderBlock
 from zoo.blocks.conv import ConvStack
+from zoo.blocks.film import FiLMConvBlock, FiLMGenerator, film
+from zoo.blocks.gating import GLU, GatedResidualUnit, Highway, SqueezeExcite
 from zoo.blocks.heads import HEADS, BinaryHead, Head, MultiClassHead, MultiLabelHead
 from zoo.blocks.manual_linear import LinearFunction, ManualLinear
 from zoo.blocks.mlp import MLP
 from zoo.blocks.norm import get_norm
+from zoo.blocks.recurrent import RNNEncoder
+from zoo.blocks.residual import Residual, ResidualConvBlock, ResidualMLPBlock
 
 __all__ = [
     "ACTIVATIONS",
+    "GLU",
     "HEADS",
     "MLP",
+    "AttentionPooling",
     "BinaryHead",
     "ConvStack",
+    "FiLMConvBlock",
+    "FiLMGenerator",
+    "GatedResidualUnit",
     "Head",
+    "Highway",
     "LinearFunction",
     "ManualLinear",
     "MultiClassHead",
+    "MultiHeadAttention",
     "MultiLabelHead",
+    "RNNEncoder",
+    "Residual",
+    "ResidualConvBlock",
+    "ResidualMLPBlock",
+    "SqueezeExcite",
+    "TransformerEncoderBlock",
+    "film",
     "get_activation",
     "get_norm",
 ]
