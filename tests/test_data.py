@@ -138,3 +138,51 @@ def test_torchvision_data_loads_from_local_files(tmp_path):
         "test": (30, 1, 28, 28),
     }
     assert abs(splits["train"][0].mean().item()) < 1e-5
+
+
+def test_adding_problem_targets_are_the_sum_of_the_two_marked_values():
+    from zoo.data.adding import adding_problem
+
+    x, y = adding_problem(500, 20, torch.Generator().manual_seed(0))
+    assert x.shape == (500, 20, 2) and (x[..., 1].sum(1) == 2).all()
+    assert torch.allclose((x[..., 0] * x[..., 1]).sum(1), y)
+    first = x[..., 1].argmax(1)
+    assert (first < 10).all()  # one marker in each half: the memory span is long
+
+
+def test_retrieval_answer_is_the_value_stored_under_the_query_key():
+    from zoo.data.retrieval import retrieval_task
+
+    items, query, answer = retrieval_task(200, 12, 5, 6, torch.Generator().manual_seed(0))
+    keys, values = items[..., :12].argmax(-1), items[..., 12:].argmax(-1)
+    assert all(len(set(row.tolist())) == 6 for row in keys)  # keys are distinct
+    hit = keys == query.argmax(-1, keepdim=True)
+    assert (hit.sum(1) == 1).all() and torch.equal(values[hit], answer)
+
+
+def test_sort_of_clevr_answers_match_the_scene():
+    from zoo.data.sort_of_clevr import ANSWERS, answer, is_relational
+
+    centres = torch.tensor(
+        [[[0.1, 0.1], [0.1, 0.3], [0.9, 0.9], [0.5, 0.6], [0.7, 0.2], [0.3, 0.8]]]
+    )
+    shapes = torch.tensor([[0, 1, 1, 0, 1, 0]])  # 0 circle, 1 square
+
+    def ask(colour: int, kind: int) -> str:
+        return ANSWERS[answer(centres, shapes, torch.tensor([colour]), torch.tensor([kind]))[0]]
+
+    assert ask(0, 0) == "circle" and ask(1, 0) == "square"
+    assert ask(0, 1) == "yes" and ask(2, 1) == "no"  # left?
+    assert ask(0, 2) == "yes" and ask(2, 2) == "no"  # top?
+    assert ask(0, 3) == "square"  # nearest to object 0 is object 1
+    assert ask(0, 4) == "square"  # furthest from object 0 is object 2
+    assert ask(0, 5) == "3" and ask(1, 5) == "3"  # three circles, three squares
+    from zoo.data import SortOfClevrDataModule
+
+    dm = SortOfClevrDataModule(
+        image_size=24, scenes={"train": 20, "val": 5, "test": 5}, questions_per_scene=4
+    )
+    images, questions, _ = dm.load()["train"]
+    assert images.dtype == torch.uint8 and images.shape == (80, 3, 24, 24)
+    assert is_relational(questions).float().mean() == 0.5
+    assert dm.preprocess(images).max() <= 1.0

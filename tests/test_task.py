@@ -1,4 +1,4 @@
-"""ClassificationTask: metric names per stage, the head's loss, predictions, optimizer partials."""
+"""SupervisedTask: metric names per stage, the head's loss, predictions, optimizer partials."""
 
 from functools import partial
 
@@ -10,12 +10,12 @@ from zoo.blocks import MLP, BinaryHead, MultiClassHead, MultiLabelHead
 from zoo.config import ConfigError
 from zoo.patterns import Classifier
 from zoo.run import optimized_metric
-from zoo.tasks import ClassificationTask
+from zoo.tasks import SupervisedTask
 
 
-def make_task(head, **kwargs) -> ClassificationTask:
+def make_task(head, **kwargs) -> SupervisedTask:
     net = Classifier(MLP(4, [8]), head, input_shape=(4,))
-    return ClassificationTask(net, optimizer=partial(torch.optim.SGD, lr=0.1), **kwargs)
+    return SupervisedTask(net, optimizer=partial(torch.optim.SGD, lr=0.1), **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_step_uses_the_heads_loss_and_predict_gives_probabilities():
     task.log = task.log_dict = lambda *a, **k: None  # no trainer attached
     loss = task.training_step((x, y), 0)
     assert torch.allclose(loss, nn.functional.cross_entropy(task(x), y))
-    probs = task.predict_step((x,), 0)
+    probs = task.predict_step((x, y), 0)  # predict batches are (*inputs, target) too
     assert torch.allclose(probs.sum(1), torch.ones(5))
 
 
@@ -60,12 +60,12 @@ def test_task_refuses_a_net_without_a_head():
     with pytest.raises(
         TypeError, match=r"needs a net whose \.head is a zoo\.blocks\.Head, got NoneType"
     ):
-        ClassificationTask(nn.Linear(2, 2), optimizer=partial(torch.optim.SGD, lr=0.1))
+        SupervisedTask(nn.Linear(2, 2), optimizer=partial(torch.optim.SGD, lr=0.1))
 
 
 def test_optimizer_and_scheduler_partials_are_used():
     net = Classifier(MLP(4, [8]), lambda w: BinaryHead(w), input_shape=(4,))
-    task = ClassificationTask(
+    task = SupervisedTask(
         net,
         optimizer=partial(torch.optim.Adam, lr=0.01),
         scheduler=partial(torch.optim.lr_scheduler.StepLR, step_size=3),

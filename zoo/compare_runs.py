@@ -1,27 +1,46 @@
-"""Compare the runs of a multirun: one PNG of their loss curves and a table of final metrics.
+"""Compare the runs of a multirun: one PNG and a table of final metrics.
 
     python train.py -m experiment=optimizers_digits
-    python -m zoo.compare_runs logs/optimizers_digits/multiruns/<time> [--metric train/loss]
+    python -m zoo.compare_runs logs/optimizers_digits/multiruns/<time>       # train/loss per epoch
+    python -m zoo.compare_runs logs/depth_digits/multiruns/<time> --metric test/acc \\
+        --x model.backbone.depth --group model.backbone.kind                  # final value vs depth
 
-Each run is labelled by its command-line overrides (e.g. `optimizer=momentum`); the curves come
-from the CSV logger's `metrics.csv`, one value per epoch.
+Runs are labelled by the overrides that differ between them (e.g. `optimizer=momentum`); the
+values come from the CSV logger's `metrics.csv`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 
-def read_overrides(run_dir: Path) -> list[str]:
-    """The command-line overrides Hydra recorded for one run (`optimizer=adam`, ...)."""
-    overrides = run_dir / ".hydra" / "overrides.yaml"
-    lines = overrides.read_text().splitlines() if overrides.exists() else []
-    return [ln.removeprefix("- ").strip() for ln in lines if ln.strip()]
+@dataclass
+class Run:
+    overrides: dict[str, str]  # every command-line override of the run
+    label: str  # the overrides that differ between the runs of the sweep
+    epochs: list[dict[str, float]]  # one row of logged values per epoch
+
+    @property
+    def final(self) -> dict[str, float]:
+        """The last logged value of every metric (test metrics come after the last epoch)."""
+        return {k: v for row in self.epochs for k, v in row.items() if "/" in k}
 
 
-def read_metrics(run_dir: Path) -> list[dict[str, float]]:
+def read_overrides(run_dir: Path) -> dict[str, str]:
+    """The command-line overrides Hydra recorded for one run, as key -> value."""
+    path = run_dir / ".hydra" / "overrides.yaml"
+    lines = (
+        [ln.removeprefix("- ").strip() for ln in path.read_text().splitlines()]
+        if path.exists()
+        else []
+    )
+    return dict(ln.split("=", 1) for ln in lines if "=" in ln)
+
+
+def read_epochs(run_dir: Path) -> list[dict[str, float]]:
     """One row of logged metrics per epoch, from the CSV logger's metrics.csv."""
     metrics_file = next(run_dir.rglob("metrics.csv"), None)
     if metrics_file is None:
@@ -37,23 +56,52 @@ def read_metrics(run_dir: Path) -> list[dict[str, float]]:
     return [by_epoch[e] for e in sorted(by_epoch)]
 
 
-def read_runs(sweep_dir: Path) -> list[tuple[str, list[dict[str, float]]]]:
-    """(label, epoch rows) per run; a label lists the overrides that differ between runs."""
+def read_runs(sweep_dir: Path) -> list[Run]:
     run_dirs = sorted(
-        (d for d in sweep_dir.iterdir() if (d / ".hydra").is_dir()), key=lambda d: d.name
+        (d for d in sweep_dir.iterdir() if (d / ".hydra").is_dir()),
+        key=lambda d: int(d.name) if d.name.isdigit() else d.name,
     )
     if not run_dirs:
         raise FileNotFoundError(f"no runs (folders with .hydra/) under {sweep_dir}")
     overrides = [read_overrides(d) for d in run_dirs]
-    common = set.intersection(*(set(o) for o in overrides))
+    common = set.intersection(*(set(o.items()) for o in overrides))
     return [
-        (" ".join(o for o in over if o not in common) or d.name, read_metrics(d))
-        for d, over in zip(run_dirs, overrides, strict=True)
+        Run(
+            o,
+            " ".join(f"{k}={v}" for k, v in o.items() if (k, v) not in common) or d.name,
+            read_epochs(d),
+        )
+        for d, o in zip(run_dirs, overrides, strict=True)
     ]
 
 
-def compare(sweep_dir: Path, metric: str = "train/loss") -> tuple[Path, str]:
-    """Write `<sweep_dir>/<metric>.png` and `summary.md`; return the plot's path and the table."""
+def plot_curves(ax, runs: list[Run], metric: str) -> None:
+    """`metric` per epoch, one line per run."""
+    for run in runs:
+        points = [(r["epoch"], r[metric]) for r in run.epochs if metric in r]
+        if not points:
+            raise KeyError(f"metric {metric!r} not logged in run {run.label!r}")
+        ax.plot(*zip(*points, strict=True), label=run.label)
+    ax.set(xlabel="epoch", ylabel=metric, yscale="log" if "loss" in metric else "linear")
+
+
+def plot_against(ax, runs: list[Run], metric: str, x: str, group: str | None) -> None:
+    """The final `metric` against the numeric override `x`, one line per value of `group`."""
+    lines: dict[str, list[tuple[float, float]]] = {}
+    for run in runs:
+        if x not in run.overrides or metric not in run.final:
+            raise KeyError(f"run {run.label!r} lacks override {x!r} or metric {metric!r}")
+        name = f"{group}={run.overrides.get(group)}" if group else metric
+        lines.setdefault(name, []).append((float(run.overrides[x]), run.final[metric]))
+    for name, points in lines.items():
+        ax.plot(*zip(*sorted(points), strict=True), marker="o", label=name)
+    ax.set(xlabel=x, ylabel=f"final {metric}")
+
+
+def compare(
+    sweep_dir: Path, metric: str = "train/loss", x: str | None = None, group: str | None = None
+) -> tuple[Path, str]:
+    """Write the plot and `summary.md` into `sweep_dir`; return the plot's path and the table."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -61,27 +109,27 @@ def compare(sweep_dir: Path, metric: str = "train/loss") -> tuple[Path, str]:
 
     runs = read_runs(sweep_dir)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for label, rows in runs:
-        points = [(r["epoch"], r[metric]) for r in rows if metric in r]
-        if not points:
-            raise KeyError(f"metric {metric!r} not logged in run {label!r}")
-        ax.plot(*zip(*points, strict=True), label=label)
-    ax.set(xlabel="epoch", ylabel=metric, yscale="log", title=sweep_dir.name)
+    if x:
+        plot_against(ax, runs, metric, x, group)
+    else:
+        plot_curves(ax, runs, metric)
+    ax.set_title(sweep_dir.name)
     ax.legend()
     fig.tight_layout()
-    plot = sweep_dir / f"{metric.replace('/', '_')}.png"
+    plot = sweep_dir / (
+        metric.replace("/", "_") + (f"_vs_{x.split('.')[-1]}" if x else "") + ".png"
+    )
     fig.savefig(plot, dpi=120)
     plt.close(fig)
 
-    columns = sorted({k for _, rows in runs for k in rows[-1] if "/" in k})
+    columns = sorted({k for run in runs for k in run.final})
+    nan = float("nan")
     table = [
         "| run | " + " | ".join(columns) + " |",
         "|---|" + "---|" * len(columns),
         *(
-            f"| {label} | "
-            + " | ".join(f"{rows[-1].get(c, float('nan')):.4f}" for c in columns)
-            + " |"
-            for label, rows in runs
+            f"| {r.label} | " + " | ".join(f"{r.final.get(c, nan):.4f}" for c in columns) + " |"
+            for r in runs
         ),
     ]
     summary = "\n".join(table)
@@ -92,12 +140,14 @@ def compare(sweep_dir: Path, metric: str = "train/loss") -> tuple[Path, str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dir", type=Path, help="a multirun directory written by train.py -m")
+    parser.add_argument("--metric", default="train/loss", help="what to plot (default: train/loss)")
+    parser.add_argument("--x", default=None, help="plot the final metric against this override")
     parser.add_argument(
-        "--metric", default="train/loss", help="the curve to plot (default: train/loss)"
+        "--group", default=None, help="with --x: one line per value of this override"
     )
     args = parser.parse_args(argv)
     try:
-        plot, summary = compare(args.sweep_dir, args.metric)
+        plot, summary = compare(args.sweep_dir, args.metric, args.x, args.group)
     except (FileNotFoundError, KeyError) as error:
         raise SystemExit(f"error: {error}") from None
     print(summary)

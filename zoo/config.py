@@ -78,9 +78,14 @@ def check_config(cfg: DictConfig) -> None:
         check_instantiable(cfg, group)
 
 
+def as_shape(shape: Any) -> Any:
+    """Nested lists/tuples of ints (one shape, or one per input) as nested tuples."""
+    return tuple(as_shape(s) for s in shape) if isinstance(shape, list | tuple) else int(shape)
+
+
 def check_model_fits_data(net: Any, datamodule: Any) -> None:
     """The model takes the data's samples and its head answers the data's question."""
-    shape, expected = tuple(getattr(net, "input_shape", ())), tuple(datamodule.input_shape)
+    shape, expected = as_shape(getattr(net, "input_shape", ())), as_shape(datamodule.input_shape)
     _require(
         shape == expected,
         "model.input_shape",

@@ -5,7 +5,14 @@ from zoo.blocks.attention import AttentionPooling, MultiHeadAttention, Transform
 from zoo.blocks.conv import ConvStack
 from zoo.blocks.film import FiLMConvBlock, FiLMGenerator, film
 from zoo.blocks.gating import GLU, GatedResidualUnit, Highway, SqueezeExcite
-from zoo.blocks.heads import HEADS, BinaryHead, Head, MultiClassHead, MultiLabelHead
+from zoo.blocks.heads import (
+    HEADS,
+    BinaryHead,
+    Head,
+    MultiClassHead,
+    MultiLabelHead,
+    RegressionHead,
+)
 from zoo.blocks.manual_linear import LinearFunction, ManualLinear
 from zoo.blocks.mlp import MLP
 from zoo.blocks.norm import get_norm
@@ -31,6 +38,7 @@ __all__ = [
     "MultiHeadAttention",
     "MultiLabelHead",
     "RNNEncoder",
+    "RegressionHead",
     "Residual",
     "ResidualConvBlock",
     "ResidualMLPBlock",

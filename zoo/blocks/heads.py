@@ -4,6 +4,7 @@
 | BinaryHead      | one logit (N,)      | sigmoid: Bernoulli | BCE with logits       |
 | MultiLabelHead  | one logit per label | a sigmoid each     | BCE with logits       |
 | MultiClassHead  | one logit per class | softmax            | cross-entropy         |
+| RegressionHead  | one value per target| (the value itself) | mean squared error    |
 
 Losses take logits, never probabilities: log-sigmoid and log-softmax are computed stably.
 """
@@ -46,6 +47,10 @@ class Head(nn.Module):
 
     def predict(self, logits: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+    def metric_input(self, logits: torch.Tensor) -> torch.Tensor:
+        """What the task's metrics compare with the targets: probabilities here."""
+        return self.predict_proba(logits)
 
 
 class BinaryHead(Head):
@@ -105,4 +110,28 @@ class MultiClassHead(Head):
         return logits.argmax(dim=-1)
 
 
-HEADS: dict[str, type[Head]] = {h.problem: h for h in (BinaryHead, MultiLabelHead, MultiClassHead)}
+class RegressionHead(Head):
+    """Real-valued outputs trained with mean squared error; one target gives shape (N,)."""
+
+    problem = "regression"
+
+    def __init__(self, in_features: int, num_outputs: int = 1) -> None:
+        super().__init__(in_features, num_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        return out.squeeze(1) if self.num_outputs == 1 else out
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(logits, target.to(logits.dtype))
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits
+
+    def metric_input(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits
+
+
+HEADS: dict[str, type[Head]] = {
+    h.problem: h for h in (BinaryHead, MultiLabelHead, MultiClassHead, RegressionHead)
+}

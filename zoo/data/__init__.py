@@ -1,16 +1,22 @@
 """LightningDataModules: bundled digits, generated tasks, torchvision datasets (imports lightning)."""
 
+from zoo.data.adding import AddingProblemDataModule
 from zoo.data.base import InMemoryDataModule
 from zoo.data.batches import TensorBatches
 from zoo.data.digits import DigitsDataModule
 from zoo.data.mosaics import DigitMosaicsDataModule
+from zoo.data.retrieval import KeyValueRetrievalDataModule
+from zoo.data.sort_of_clevr import SortOfClevrDataModule
 from zoo.data.vision import DatasetUnavailableError, TorchvisionDataModule
 
 __all__ = [
+    "AddingProblemDataModule",
     "DatasetUnavailableError",
     "DigitMosaicsDataModule",
     "DigitsDataModule",
     "InMemoryDataModule",
+    "KeyValueRetrievalDataModule",
+    "SortOfClevrDataModule",
     "TensorBatches",
     "TorchvisionDataModule",
 ]

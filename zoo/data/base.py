@@ -7,7 +7,7 @@ import torch
 
 from zoo.data.batches import TensorBatches
 
-Split = tuple[torch.Tensor, torch.Tensor]
+Split = tuple[torch.Tensor, ...]  # (*inputs, target)
 
 
 class InMemoryDataModule(L.LightningDataModule):
@@ -50,7 +50,7 @@ class InMemoryDataModule(L.LightningDataModule):
             train.mean(dim=self.standardize_dims, keepdim=True),
             train.std(dim=self.standardize_dims, keepdim=True),
         )
-        return {k: (self.transform(x), y) for k, (x, y) in splits.items()}
+        return {k: (self.transform(x), *rest) for k, (x, *rest) in splits.items()}
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
         """[0, 1] inputs -> model inputs, with the statistics of the training split."""
@@ -62,10 +62,12 @@ class InMemoryDataModule(L.LightningDataModule):
         return (x - mean.to(x.device)) / std.to(x.device)
 
     def preprocess(self, raw: torch.Tensor) -> torch.Tensor:
-        """Raw samples (N, *input_shape) as the dataset stores them -> model inputs."""
-        if tuple(raw.shape[1:]) != tuple(self.input_shape):
+        """Raw samples as the dataset stores them -> model inputs (the first input of
+        multi-input data, e.g. the image of an image + question pair)."""
+        shape = self.input_shape[0] if isinstance(self.input_shape[0], tuple) else self.input_shape
+        if tuple(raw.shape[1:]) != tuple(shape):
             raise ValueError(
-                f"{type(self).__name__} expects raw samples of shape (N, {', '.join(map(str, self.input_shape))}), "
+                f"{type(self).__name__} expects raw samples of shape (N, {', '.join(map(str, shape))}), "
                 f"got {tuple(raw.shape)}"
             )
         return self.transform(raw.float() / self.raw_max)
@@ -73,7 +75,9 @@ class InMemoryDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if not self.splits:
             device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
-            self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.load().items()}
+            self.splits = {
+                k: tuple(t.to(device) for t in split) for k, split in self.load().items()
+            }
 
     def _batches(self, split: str, batch_size: int | None, shuffle: bool) -> TensorBatches:
         self.setup()

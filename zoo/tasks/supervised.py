@@ -1,4 +1,4 @@
-"""Supervised classification for any head: binary, multi-label or multi-class."""
+"""Supervised learning for any head: binary, multi-label, multi-class or regression."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from torchmetrics.classification import (
     F1Score,
     MultilabelExactMatch,
 )
+from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError
 
 from zoo.blocks.heads import Head
 from zoo.tasks.base import ZooTask
@@ -22,8 +23,11 @@ OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., torch.optim.lr_scheduler.LRScheduler]
 
 
-def classification_metrics(problem: str, num_outputs: int) -> MetricCollection:
-    """The metrics that fit a head: accuracy and F1 always, AUROC where scores are binary."""
+def head_metrics(problem: str, num_outputs: int) -> MetricCollection:
+    """The metrics that fit a head: accuracy and F1 (and AUROC where scores are binary) for
+    classification, MSE and MAE for regression."""
+    if problem == "regression":
+        return MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
     if problem == "binary":
         return MetricCollection(
             {"acc": Accuracy("binary"), "f1": F1Score("binary"), "auroc": AUROC("binary")}
@@ -43,11 +47,16 @@ def classification_metrics(problem: str, num_outputs: int) -> MetricCollection:
                 "f1": F1Score("multiclass", num_classes=num_outputs, average="macro"),
             }
         )
-    raise ValueError(f"unknown problem {problem!r}: expected binary, multilabel or multiclass")
+    raise ValueError(
+        f"unknown problem {problem!r}: expected binary, multilabel, multiclass or regression"
+    )
 
 
-class ClassificationTask(ZooTask):
+class SupervisedTask(ZooTask):
     """Trains `net` (whose `head` is a `zoo.blocks.Head`) with the head's own loss.
+
+    Batches are `(*inputs, target)`: the net receives every input, so multi-input models
+    (an image and a question, say) train the same way.
 
     `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) that receive the
     parameters / optimizer. Metrics are logged once per epoch as `val/acc`, `test/f1`, ...
@@ -66,12 +75,12 @@ class ClassificationTask(ZooTask):
         head = getattr(net, "head", None)
         if not isinstance(head, Head):
             raise TypeError(
-                f"ClassificationTask needs a net whose .head is a zoo.blocks.Head, got {type(head).__name__}"
+                f"SupervisedTask needs a net whose .head is a zoo.blocks.Head, got {type(head).__name__}"
             )
         super().__init__(net)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.scheduler_interval = scheduler_interval
-        metrics = classification_metrics(head.problem, head.num_outputs)
+        metrics = head_metrics(head.problem, head.num_outputs)
         stages = ("train", "val", "test") if train_metrics else ("val", "test")
         # keys get a suffix: a ModuleDict key may not shadow nn.Module.train
         self.metrics = nn.ModuleDict(
@@ -83,34 +92,32 @@ class ClassificationTask(ZooTask):
     def head(self) -> Head:
         return self.net.head
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.net(*inputs)
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
-        x, y = batch
-        logits = self.net(x)
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        *inputs, y = batch
+        logits = self.net(*inputs)
         loss = self.head.loss(logits, y)
         if f"{stage}_metrics" in self.metrics:
             metrics = self.metrics[f"{stage}_metrics"]
-            metrics.update(self.head.predict_proba(logits.detach()), y)
+            metrics.update(self.head.metric_input(logits.detach()), y)
             self.log_dict(metrics, on_step=False, on_epoch=True)
         if stage == "train":
-            self.train_loss_sum = self.train_loss_sum.to(loss) + loss.detach() * len(x)
-            self.train_count += len(x)
+            self.train_loss_sum = self.train_loss_sum.to(loss) + loss.detach() * len(y)
+            self.train_count += len(y)
         else:
             self.log(
                 f"{stage}/loss",
                 loss,
                 on_step=False,
                 on_epoch=True,
-                batch_size=len(x),
+                batch_size=len(y),
                 sync_dist=True,
             )
         return loss
 
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
 
     def on_train_epoch_end(self) -> None:
@@ -118,19 +125,20 @@ class ClassificationTask(ZooTask):
             self.log("train/loss", self.train_loss_sum / self.train_count, sync_dist=True)
         self.train_loss_sum, self.train_count = torch.zeros(()), 0
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         self._step(batch, "val")
 
-    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         self._step(batch, "test")
 
     def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self.head.predict_proba(self.net(batch[0]))
+        *inputs, _ = batch
+        return self.head.metric_input(self.net(*inputs))
 
     def configure_optimizers(self) -> Any:
         if self.optimizer_factory is None:
             raise ValueError(
-                "ClassificationTask was built without an optimizer: it can evaluate, not train"
+                "SupervisedTask was built without an optimizer: it can evaluate, not train"
             )
         optimizer = self.optimizer_factory(params=self.parameters())
         if self.scheduler_factory is None:

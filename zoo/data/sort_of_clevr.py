@@ -1,0 +1,129 @@
+"""Sort-of-CLEVR (Santoro et al. 2017), generated: images of six coloured shapes and questions
+about them, some about one object (non-relational) and some about pairs (relational).
+
+A question is a 12-d vector: one-hot colour of the object asked about (6), one-hot question
+(6: three non-relational, three relational). Answers (10 classes):
+    non-relational: its shape (circle/square); is it on the left? is it at the top? (yes/no)
+    relational: shape of the nearest object; shape of the furthest; how many share its shape (1-6)
+"""
+
+from __future__ import annotations
+
+import torch
+
+from zoo.data.base import InMemoryDataModule, Split
+
+COLOURS = torch.tensor(
+    [[1.0, 0, 0], [0, 0.8, 0], [0, 0, 1.0], [1.0, 0.55, 0], [0.5, 0.5, 0.5], [1.0, 1.0, 0]]
+)
+ANSWERS = ["circle", "square", "yes", "no", "1", "2", "3", "4", "5", "6"]
+NUM_OBJECTS, NUM_QUESTIONS = 6, 6
+QUESTION_DIM = NUM_OBJECTS + NUM_QUESTIONS
+
+
+def render_scenes(count: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """Images (count, 3, size, size) in [0, 1], object centres (count, 6, 2), shapes (count, 6)
+    (0 circle, 1 square). Objects sit in distinct cells of a 4x4 grid, jittered."""
+    cells = torch.rand(count, 16, generator=generator).argsort(1)[:, :NUM_OBJECTS]
+    cell = size / 4
+    jitter = (torch.rand(count, NUM_OBJECTS, 2, generator=generator) - 0.5) * (cell * 0.3)
+    centres = torch.stack([cells // 4, cells % 4], -1) * cell + cell / 2 + jitter  # (row, col)
+    shapes = torch.randint(0, 2, (count, NUM_OBJECTS), generator=generator)
+    radius = cell * 0.38
+    grid = torch.arange(size).float() + 0.5
+    dy = grid.view(1, 1, size, 1) - centres[..., 0, None, None]
+    dx = grid.view(1, 1, 1, size) - centres[..., 1, None, None]
+    circle = dy**2 + dx**2 <= radius**2
+    square = (dy.abs() <= radius) & (dx.abs() <= radius)
+    masks = torch.where(shapes[..., None, None].bool(), square, circle).float()  # (count, 6, S, S)
+    images = torch.einsum("nohw,oc->nchw", masks, COLOURS).clamp(max=1.0)
+    return images, centres / size, shapes
+
+
+def answer(
+    centres: torch.Tensor, shapes: torch.Tensor, colour: torch.Tensor, kind: torch.Tensor
+) -> torch.Tensor:
+    """The answer index for each (scene, colour, question kind)."""
+    rows = torch.arange(len(colour))
+    me, my_shape = centres[rows, colour], shapes[rows, colour]
+    distance = (centres - me[:, None]).norm(dim=-1)
+    distance[rows, colour] = float("nan")
+    nearest = distance.nan_to_num(float("inf")).argmin(1)
+    furthest = distance.nan_to_num(-1.0).argmax(1)
+    same = (shapes == my_shape[:, None]).sum(1)  # includes itself: 1..6
+    options = torch.stack(
+        [
+            my_shape,  # 0: shape -> circle/square
+            torch.where(me[:, 1] < 0.5, 2, 3),  # 1: on the left? yes/no
+            torch.where(me[:, 0] < 0.5, 2, 3),  # 2: at the top? yes/no
+            shapes[rows, nearest],  # 3: shape of the nearest object
+            shapes[rows, furthest],  # 4: shape of the furthest object
+            3 + same,  # 5: how many share its shape -> "1".."6"
+        ],
+        dim=1,
+    )
+    return options[rows, kind]
+
+
+def is_relational(questions: torch.Tensor) -> torch.Tensor:
+    """True for the questions (N, 12) about pairs of objects."""
+    return questions[:, NUM_OBJECTS:].argmax(1) >= 3
+
+
+class SortOfClevrDataModule(InMemoryDataModule):
+    """(image, question) -> answer; each scene is asked `questions_per_scene` random questions,
+    half of them relational. Many questions per scene matter: with one or two, a small CNN
+    memorises the scenes instead of learning to answer.
+
+    Images are held as bytes (one copy per question) and turned into floats in [0, 1] batch by
+    batch, which keeps 60k samples at 32x32 in ~180 MB.
+    """
+
+    problem = "multiclass"
+    num_outputs = len(ANSWERS)
+    raw_max = 255.0
+    standardize_dims = None
+
+    def __init__(
+        self,
+        image_size: int = 32,
+        scenes: dict[str, int] | None = None,
+        questions_per_scene: int = 10,
+        seed: int = 0,
+        batch_size: int | None = 64,
+        eval_batch_size: int = 512,
+    ) -> None:
+        super().__init__(batch_size, eval_batch_size)
+        if image_size < 16:
+            raise ValueError(f"data.image_size must be >= 16, got {image_size}")
+        self.scenes = dict(scenes or {"train": 6000, "val": 500, "test": 1000})
+        if set(self.scenes) != {"train", "val", "test"} or min(self.scenes.values()) <= 0:
+            raise ValueError(
+                f"data.scenes must give positive train/val/test counts, got {self.scenes}"
+            )
+        self.image_size, self.questions_per_scene, self.seed = image_size, questions_per_scene, seed
+        self.input_shape = ((3, image_size, image_size), (QUESTION_DIM,))
+
+    def load_unit(self) -> dict[str, Split]:
+        generator = torch.Generator().manual_seed(self.seed)
+        splits = {}
+        for split, count in self.scenes.items():
+            images, centres, shapes = render_scenes(count, self.image_size, generator)
+            k = self.questions_per_scene
+            scene = torch.arange(count).repeat_interleave(k)
+            colour = torch.randint(0, NUM_OBJECTS, (count * k,), generator=generator)
+            relational = torch.arange(count * k) % 2  # alternate, so half are relational
+            kind = torch.randint(0, 3, (count * k,), generator=generator) + 3 * relational
+            questions = torch.cat(
+                [torch.eye(NUM_OBJECTS)[colour], torch.eye(NUM_QUESTIONS)[kind]], dim=1
+            )
+            targets = answer(centres[scene], shapes[scene], colour, kind)
+            pixels = (images * 255).round().to(torch.uint8)
+            splits[split] = (pixels[scene], questions, targets)
+        return splits
+
+    def on_after_batch_transfer(
+        self, batch: tuple[torch.Tensor, ...], dataloader_idx: int
+    ) -> tuple[torch.Tensor, ...]:
+        image, *rest = batch
+        return (self.preprocess(image), *rest)

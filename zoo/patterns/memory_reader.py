@@ -1,0 +1,54 @@
+"""Answer a query from a set of items: encode the items, read them with the query, decode.
+
+`read="attention"`: the query attends over the items (multi-head attention), so it can pick
+the one item it needs. `read="mean"`: the same model with uniform weights instead of attention
+(a Deep Sets-style pooling, Zaheer et al. 2017): the ablation that shows what attention adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from zoo.blocks.attention import MultiHeadAttention
+from zoo.blocks.heads import Head
+from zoo.blocks.shapes import check_shape
+
+READS = ("attention", "mean")
+
+
+class MemoryReader(nn.Module):
+    """items (N, L, F) and query (N, Q) -> head(MLP([read(query, items), query]))."""
+
+    def __init__(
+        self,
+        input_shape: Sequence[Sequence[int]],
+        head: Head | Callable[[int], Head],
+        dim: int = 64,
+        num_heads: int = 4,
+        read: str = "attention",
+    ) -> None:
+        super().__init__()
+        if read not in READS:
+            raise ValueError(f"read={read!r}: expected one of {READS}")
+        items_shape, query_shape = (tuple(int(s) for s in shape) for shape in input_shape)
+        self.input_shape, self.read = (items_shape, query_shape), read
+        self.items = nn.Sequential(nn.Linear(items_shape[-1], dim), nn.ReLU(), nn.Linear(dim, dim))
+        self.query = nn.Linear(query_shape[0], dim)
+        self.attention = MultiHeadAttention(dim, num_heads) if read == "attention" else None
+        self.decoder = nn.Sequential(nn.Linear(2 * dim, dim), nn.ReLU())
+        self.head = head if isinstance(head, nn.Module) else head(dim)
+
+    def forward(self, items: torch.Tensor, query: torch.Tensor, need_weights: bool = False):
+        check_shape(items, self.input_shape[0], "MemoryReader items")
+        check_shape(query, self.input_shape[1], "MemoryReader query")
+        memory, q = self.items(items), self.query(query)
+        if self.attention is not None:
+            read, weights = self.attention(q[:, None], memory, memory, need_weights=need_weights)
+            read = read.squeeze(1)
+        else:
+            read, weights = memory.mean(1), None
+        out = self.head(self.decoder(torch.cat([read, q], dim=-1)))
+        return (out, weights) if need_weights else out
