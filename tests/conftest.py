@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
+
+from zoo.run import compose
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
@@ -20,17 +19,10 @@ QUIET = ["trainer.enable_progress_bar=false", "callbacks.progress_bar=null"]  # 
 
 
 def compose_train(overrides: list[str], output_dir: Path) -> DictConfig:
-    """conf/train.yaml with `overrides`, as train.py would get it, writing under output_dir.
-
-    Progress bars are switched off: tests read metrics, not terminals.
-    """
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose("train", overrides=overrides, return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
+    """conf/train.yaml with `overrides`, writing under output_dir, progress bars off (tests
+    read metrics, not terminals)."""
+    cfg = compose(overrides, output_dir)
     with open_dict(cfg):
-        del cfg.hydra
-        cfg.paths.output_dir = str(output_dir)
         cfg.paths.data_dir = str(ROOT / "data")
         cfg.trainer.enable_progress_bar = False
         if cfg.get("callbacks") and "progress_bar" in cfg.callbacks:

@@ -44,6 +44,10 @@ def test_every_optimizer_and_scheduler_builds_and_steps(optimizer, scheduler, co
         (["trainer.max_epochs=0"], "trainer.max_epochs=0: expected a positive integer"),
         (["data.batch_size=-4"], "data.batch_size=-4"),
         (
+            ["ckpt_path=nowhere/last.ckpt"],
+            "ckpt_path='nowhere/last.ckpt': expected an existing checkpoint",
+        ),
+        (
             ["+callbacks.typo={monitor: val/loss}"],
             "callbacks.typo=.*expected a config with _target_",
         ),

@@ -11,7 +11,7 @@ import zoo
 from zoo.data.sort_of_clevr import is_relational
 from zoo.run import train
 
-LEAN = ["logger=none", "callbacks.model_checkpoint=null"]
+LEAN = ["logger=none", "callbacks.model_checkpoint=null", "callbacks.last_checkpoint=null"]
 
 
 def run(tmp_path, *overrides: str) -> dict[str, float]:

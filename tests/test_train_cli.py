@@ -37,22 +37,27 @@ def test_default_run_passes_97_percent_and_keeps_its_outputs(default_run):
 
 
 def test_interrupted_run_resumes_from_its_last_checkpoint(compose_in, tmp_path):
-    first = compose_in("experiment=mlp_digits", "trainer.max_epochs=2")
+    # "best" is made the worst epoch here, so last.ckpt must be kept apart from it
+    first = compose_in(
+        "experiment=mlp_digits", "trainer.max_epochs=3", "callbacks.model_checkpoint.mode=max"
+    )
     train(first)
-    last = Path(first.paths.output_dir) / "checkpoints" / "last.ckpt"
+    checkpoints = Path(first.paths.output_dir) / "checkpoints"
+    last = checkpoints / "last.ckpt"
     state = torch.load(last, weights_only=True, map_location="cpu")
-    assert state["epoch"] == 1
+    assert state["epoch"] == 2
+    assert [p.name for p in checkpoints.glob("epoch_*.ckpt")] == ["epoch_000.ckpt"]
 
     resumed_dir = tmp_path / "resumed"
     resumed = compose_train(
-        ["experiment=mlp_digits", "trainer.max_epochs=3", f"ckpt_path={last}"], resumed_dir
+        ["experiment=mlp_digits", "trainer.max_epochs=4", f"ckpt_path={last}"], resumed_dir
     )
     train(resumed)
     with (resumed_dir / "csv" / "metrics.csv").open() as f:
         trained = {int(row["epoch"]) for row in csv.DictReader(f) if row["train/loss"]}
-    assert trained == {2}  # only the missing epoch was trained
+    assert trained == {3}  # only the missing epoch was trained
     after = torch.load(resumed_dir / "checkpoints" / "last.ckpt", weights_only=True)
-    assert after["global_step"] == state["global_step"] * 3 // 2
+    assert after["global_step"] == state["global_step"] * 4 // 3
 
 
 @pytest.mark.slow

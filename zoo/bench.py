@@ -14,29 +14,9 @@ import argparse
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import torch
 from omegaconf import DictConfig
-
-CONF = Path(__file__).resolve().parents[1] / "conf"
-
-
-def compose(overrides: list[str], output_dir: str) -> DictConfig:
-    """conf/train.yaml with overrides, outside a Hydra app (as the tests do)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import open_dict
-
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose("train", overrides=overrides, return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg.hydra
-        cfg.paths.output_dir = output_dir
-    return cfg
 
 
 def hand_loop(cfg: DictConfig, batches: Callable[[], Iterable], epochs: int) -> float:
@@ -67,7 +47,7 @@ def resident_slices(x: torch.Tensor, y: torch.Tensor, batch: int) -> Callable[[]
 
 def lightning_run(overrides: list[str], epochs: int) -> float:
     """ms per training step of train.py's stack (fit only, validation included as configured)."""
-    from zoo.run import build
+    from zoo.run import build, compose
 
     with tempfile.TemporaryDirectory() as out:
         cfg = compose([*overrides, f"trainer.max_epochs={epochs}"], out)
@@ -90,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     from torch.utils.data import DataLoader, TensorDataset
 
     from zoo.data import TensorBatches
+    from zoo.run import compose
 
     common = ["experiment=mlp_digits", "scheduler=none", "trainer.enable_progress_bar=false"]
     cfg = compose(common, tempfile.gettempdir())

@@ -7,6 +7,7 @@ the built data module (input shape, problem type, number of outputs).
 from __future__ import annotations
 
 from numbers import Real
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
@@ -74,6 +75,13 @@ def check_config(cfg: DictConfig) -> None:
         "a positive integer, or null for full-batch",
     )
     _require(isinstance(cfg.get("seed"), int), "seed", cfg.get("seed"), "an integer")
+    ckpt = cfg.get("ckpt_path")
+    _require(
+        ckpt is None or Path(ckpt).is_file(),
+        "ckpt_path",
+        ckpt,
+        "an existing checkpoint file to resume from",
+    )
     for group in ("callbacks", "logger"):
         check_instantiable(cfg, group)
 

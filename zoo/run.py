@@ -9,6 +9,27 @@ from omegaconf import DictConfig, OmegaConf
 
 from zoo.config import ConfigError, check_config, check_model_fits_data
 
+CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+def compose(overrides: list[str], output_dir: str | Path, conf_dir: Path = CONF) -> DictConfig:
+    """conf/train.yaml with `overrides`, as train.py would get it but outside a Hydra app
+    (tests, benchmarks, notebooks); the run writes into `output_dir`."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(conf_dir), version_base="1.3"):
+        cfg = hydra_compose("train", overrides=overrides, return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)  # resolves ${hydra:...} in the config
+    with open_dict(cfg):
+        del cfg.hydra
+        cfg.paths.output_dir = str(output_dir)
+    return cfg
+
 
 def instantiate_group(node: DictConfig | None) -> list[Any]:
     """Build every entry of a callbacks/logger mapping; entries set to null are dropped."""

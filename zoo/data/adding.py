@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, Split, split_sizes
 
 
 def adding_problem(count: int, length: int, generator: torch.Generator) -> Split:
@@ -42,11 +42,7 @@ class AddingProblemDataModule(InMemoryDataModule):
         super().__init__(batch_size, eval_batch_size)
         if length < 2:
             raise ValueError(f"data.length must be >= 2, got {length}")
-        self.sizes = dict(sizes or {"train": 10000, "val": 1000, "test": 2000})
-        if set(self.sizes) != {"train", "val", "test"} or min(self.sizes.values()) <= 0:
-            raise ValueError(
-                f"data.sizes must give positive train/val/test counts, got {self.sizes}"
-            )
+        self.sizes = split_sizes(sizes, {"train": 10000, "val": 1000, "test": 2000})
         self.length, self.seed = length, seed
         self.input_shape = (length, 2)
 

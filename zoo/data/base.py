@@ -8,6 +8,17 @@ import torch
 from zoo.data.batches import TensorBatches
 
 Split = tuple[torch.Tensor, ...]  # (*inputs, target)
+SPLITS = ("train", "val", "test")
+
+
+def split_sizes(
+    sizes: dict[str, int] | None, default: dict[str, int], key: str = "data.sizes"
+) -> dict[str, int]:
+    """Sample counts per split for generated data, checked: positive train/val/test counts."""
+    sizes = dict(sizes or default)
+    if set(sizes) != set(SPLITS) or min(sizes.values()) <= 0:
+        raise ValueError(f"{key} must give positive train/val/test counts, got {sizes}")
+    return sizes
 
 
 class InMemoryDataModule(L.LightningDataModule):

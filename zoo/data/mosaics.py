@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, Split, split_sizes
 from zoo.data.digits import check_fractions, load_digit_images, stratified_split
 
 
@@ -44,11 +44,7 @@ class DigitMosaicsDataModule(InMemoryDataModule):
     ) -> None:
         super().__init__(batch_size, eval_batch_size)
         check_fractions(val_fraction, test_fraction)
-        self.sizes = dict(sizes or {"train": 6000, "val": 1000, "test": 2000})
-        if set(self.sizes) != {"train", "val", "test"} or min(self.sizes.values()) <= 0:
-            raise ValueError(
-                f"data.sizes must give positive train/val/test counts, got {self.sizes}"
-            )
+        self.sizes = split_sizes(sizes, {"train": 6000, "val": 1000, "test": 2000})
         self.val_fraction, self.test_fraction, self.split_seed = (
             val_fraction,
             test_fraction,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, Split, split_sizes
 
 
 def retrieval_task(
@@ -43,11 +43,7 @@ class KeyValueRetrievalDataModule(InMemoryDataModule):
             raise ValueError(
                 f"data.num_pairs must lie in [1, num_keys={num_keys}], got {num_pairs}"
             )
-        self.sizes = dict(sizes or {"train": 20000, "val": 1000, "test": 2000})
-        if set(self.sizes) != {"train", "val", "test"} or min(self.sizes.values()) <= 0:
-            raise ValueError(
-                f"data.sizes must give positive train/val/test counts, got {self.sizes}"
-            )
+        self.sizes = split_sizes(sizes, {"train": 20000, "val": 1000, "test": 2000})
         self.num_keys, self.num_values, self.num_pairs, self.seed = (
             num_keys,
             num_values,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, Split, split_sizes
 
 COLOURS = torch.tensor(
     [[1.0, 0, 0], [0, 0.8, 0], [0, 0, 1.0], [1.0, 0.55, 0], [0.5, 0.5, 0.5], [1.0, 1.0, 0]]
@@ -96,11 +96,7 @@ class SortOfClevrDataModule(InMemoryDataModule):
         super().__init__(batch_size, eval_batch_size)
         if image_size < 16:
             raise ValueError(f"data.image_size must be >= 16, got {image_size}")
-        self.scenes = dict(scenes or {"train": 6000, "val": 500, "test": 1000})
-        if set(self.scenes) != {"train", "val", "test"} or min(self.scenes.values()) <= 0:
-            raise ValueError(
-                f"data.scenes must give positive train/val/test counts, got {self.scenes}"
-            )
+        self.scenes = split_sizes(scenes, {"train": 6000, "val": 500, "test": 1000}, "data.scenes")
         self.image_size, self.questions_per_scene, self.seed = image_size, questions_per_scene, seed
         self.input_shape = ((3, image_size, image_size), (QUESTION_DIM,))
 
