@@ -83,11 +83,28 @@ def test_shapes_and_gradient_flow(module, inputs, shape):
             torch.randn(4, 5, 2),
             r"RNNEncoder expected \(N, T, 3\), got \(4, 5, 2\)",
         ),
+        (GatedResidualUnit(8), torch.randn(4, 6), r"GatedResidualUnit expected input of shape"),
+        (ResidualMLPBlock(8), torch.randn(4, 6), r"ResidualMLPBlock expected \(N, 8\), got"),
+        (AttentionPooling(8), torch.randn(4, 5, 6), r"expected key of shape \(N, L, 8\), got"),
+        (
+            TransformerEncoderBlock(8, 2),
+            torch.randn(4, 8),
+            r"TransformerEncoderBlock expected input",
+        ),
     ],
 )
 def test_bad_shapes_are_named(module, bad, message):
     with pytest.raises(ValueError, match=message):
         module(bad)
+
+
+def test_film_block_and_generator_name_bad_shapes():
+    with pytest.raises(
+        ValueError, match=r"FiLMConvBlock expected \(N, 3, H, W\), got \(2, 4, 5, 5\)"
+    ):
+        FiLMConvBlock(3, 8, cond_dim=5)(torch.randn(2, 4, 5, 5), torch.randn(2, 5))
+    with pytest.raises(ValueError, match=r"FiLMGenerator expected \(N, 5\), got \(2, 4\)"):
+        FiLMConvBlock(3, 8, cond_dim=5)(torch.randn(2, 3, 5, 5), torch.randn(2, 4))
 
 
 def test_highway_starts_close_to_the_identity():

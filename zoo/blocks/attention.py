@@ -161,6 +161,7 @@ class TransformerEncoderBlock(nn.Module):
     def forward(
         self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
+        _check(x, self.attention.embed_dim, "input", "TransformerEncoderBlock")
         h = self.norm1(x)
         x = x + self.attention(h, key_padding_mask=key_padding_mask, causal=self.causal)[0]
         return x + self.mlp(self.norm2(x))
