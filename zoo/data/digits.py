@@ -48,8 +48,9 @@ class DigitsDataModule(InMemoryDataModule):
     """Digits as a multi-class (`target="digit"`) or binary even/odd (`target="parity"`) task.
 
     The default split (train 40% / val 10% / test 50%, 899 test images) is fixed by
-    `split_seed`, independent of the training seed. `scale="unit"` keeps pixels in [0, 1]
-    (for reconstruction); `"standard"` standardises them.
+    `split_seed`, independent of the training seed. `scale="standard"` standardises pixels;
+    `"unit"` keeps them in [0, 1] (for reconstruction); `"binary"` thresholds them at 0.5 (for
+    Bernoulli likelihoods).
     """
 
     input_shape = (1, 8, 8)
@@ -68,11 +69,12 @@ class DigitsDataModule(InMemoryDataModule):
         super().__init__(batch_size, eval_batch_size)
         if target not in TARGETS:
             raise ValueError(f"data.target={target!r}: expected one of {sorted(TARGETS)}")
-        if scale not in ("standard", "unit"):
-            raise ValueError(f"data.scale={scale!r}: expected 'standard' or 'unit'")
+        if scale not in ("standard", "unit", "binary"):
+            raise ValueError(f"data.scale={scale!r}: expected 'standard', 'unit' or 'binary'")
         self.problem, self.num_outputs = TARGETS[target]
         self.target = target
         self.standardize_dims = (0, 1, 2, 3) if scale == "standard" else None
+        self.binary = scale == "binary"
         self.val_fraction, self.test_fraction, self.split_seed = (
             val_fraction,
             test_fraction,
@@ -83,5 +85,7 @@ class DigitsDataModule(InMemoryDataModule):
     def load_unit(self) -> dict[str, Split]:
         x, digit = load_digit_images()
         y = digit % 2 if self.target == "parity" else digit
+        if self.binary:  # pixels on where at least half-inked, for Bernoulli likelihoods
+            x = (x >= 0.5).float()
         index = stratified_split(digit, self.val_fraction, self.test_fraction, self.split_seed)
         return {k: (x[i], y[i]) for k, i in index.items()}

@@ -1,6 +1,8 @@
 """LightningModules, one per learning objective (imports lightning and torchmetrics)."""
 
 from zoo.tasks.base import ZooTask
+from zoo.tasks.reconstruction import ReconstructionTask
 from zoo.tasks.supervised import SupervisedTask, head_metrics
+from zoo.tasks.variational import VAETask
 
-__all__ = ["SupervisedTask", "ZooTask", "head_metrics"]
+__all__ = ["ReconstructionTask", "SupervisedTask", "VAETask", "ZooTask", "head_metrics"]

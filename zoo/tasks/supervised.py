@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import torch
 from torch import nn
 from torchmetrics import MetricCollection
@@ -17,10 +14,7 @@ from torchmetrics.classification import (
 from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError
 
 from zoo.blocks.heads import Head
-from zoo.tasks.base import ZooTask
-
-OptimizerFactory = Callable[..., torch.optim.Optimizer]
-SchedulerFactory = Callable[..., torch.optim.lr_scheduler.LRScheduler]
+from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
 
 
 def head_metrics(problem: str, num_outputs: int) -> MetricCollection:
@@ -58,10 +52,8 @@ class SupervisedTask(ZooTask):
     Batches are `(*inputs, target)`: the net receives every input, so multi-input models
     (an image and a question, say) train the same way.
 
-    `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) that receive the
-    parameters / optimizer. Metrics are logged once per epoch as `val/acc`, `test/f1`, ...
-    The training loss is summed on the device and logged at the epoch's end (per-step logging
-    would double the cost of a small model's step); `train_metrics=True` adds `train/acc`, ...
+    Metrics are logged once per epoch as `val/acc`, `test/f1`, ...; `train_metrics=True`
+    adds `train/acc`, ... at the cost of a metric update per step.
     """
 
     def __init__(
@@ -77,16 +69,13 @@ class SupervisedTask(ZooTask):
             raise TypeError(
                 f"SupervisedTask needs a net whose .head is a zoo.blocks.Head, got {type(head).__name__}"
             )
-        super().__init__(net)
-        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
-        self.scheduler_interval = scheduler_interval
+        super().__init__(net, optimizer, scheduler, scheduler_interval)
         metrics = head_metrics(head.problem, head.num_outputs)
         stages = ("train", "val", "test") if train_metrics else ("val", "test")
         # keys get a suffix: a ModuleDict key may not shadow nn.Module.train
         self.metrics = nn.ModuleDict(
             {f"{s}_metrics": metrics.clone(prefix=f"{s}/") for s in stages}
         )
-        self.train_loss_sum, self.train_count = torch.zeros(()), 0
 
     @property
     def head(self) -> Head:
@@ -103,48 +92,9 @@ class SupervisedTask(ZooTask):
             metrics = self.metrics[f"{stage}_metrics"]
             metrics.update(self.head.metric_input(logits.detach()), y)
             self.log_dict(metrics, on_step=False, on_epoch=True)
-        if stage == "train":
-            self.train_loss_sum = self.train_loss_sum.to(loss) + loss.detach() * len(y)
-            self.train_count += len(y)
-        else:
-            self.log(
-                f"{stage}/loss",
-                loss,
-                on_step=False,
-                on_epoch=True,
-                batch_size=len(y),
-                sync_dist=True,
-            )
+        self.log_loss(stage, loss, len(y))
         return loss
-
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def on_train_epoch_end(self) -> None:
-        if self.train_count:
-            self.log("train/loss", self.train_loss_sum / self.train_count, sync_dist=True)
-        self.train_loss_sum, self.train_count = torch.zeros(()), 0
-
-    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        self._step(batch, "val")
-
-    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        self._step(batch, "test")
 
     def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         *inputs, _ = batch
         return self.head.metric_input(self.net(*inputs))
-
-    def configure_optimizers(self) -> Any:
-        if self.optimizer_factory is None:
-            raise ValueError(
-                "SupervisedTask was built without an optimizer: it can evaluate, not train"
-            )
-        optimizer = self.optimizer_factory(params=self.parameters())
-        if self.scheduler_factory is None:
-            return optimizer
-        scheduler = self.scheduler_factory(optimizer=optimizer)
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": self.scheduler_interval},
-        }

@@ -1,0 +1,51 @@
+"""Learn to reconstruct the input: autoencoders and denoising autoencoders."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from zoo.baselines import squared_error_per_sample
+from zoo.blocks.noise import corrupt
+from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+
+
+class ReconstructionTask(ZooTask):
+    """Minimise the squared error between `net(x)` and x, summed over each sample's values.
+
+    Batches are `(x, *ignored)` (labels are not used). With `eval_corruption`, validation and
+    test feed the net a corrupted x (a fixed draw per batch) and score the clean x: the
+    denoising error. Logged: `stage/loss` (squared error per sample).
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: OptimizerFactory | None = None,
+        scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
+        eval_corruption: str | None = None,
+        eval_noise_level: float = 0.0,
+    ) -> None:
+        super().__init__(net, optimizer, scheduler, scheduler_interval)
+        self.eval_corruption, self.eval_noise_level = eval_corruption, eval_noise_level
+
+    def _inputs(self, x: torch.Tensor, stage: str, batch_idx: int) -> torch.Tensor:
+        if stage == "train" or self.eval_corruption is None:
+            return x
+        generator = torch.Generator(device=x.device).manual_seed(batch_idx)
+        return corrupt(x, self.eval_corruption, self.eval_noise_level, generator)
+
+    def _step(
+        self, batch: tuple[torch.Tensor, ...], stage: str, batch_idx: int = 0
+    ) -> torch.Tensor:
+        x = batch[0]
+        loss = squared_error_per_sample(self.net(self._inputs(x, stage, batch_idx)), x)
+        self.log_loss(stage, loss, len(x))
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        self._step(batch, "val", batch_idx)
+
+    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        self._step(batch, "test", batch_idx)

@@ -1,0 +1,22 @@
+"""Maximise the evidence lower bound of a variational autoencoder."""
+
+from __future__ import annotations
+
+import torch
+
+from zoo.tasks.base import ZooTask
+
+
+class VAETask(ZooTask):
+    """Loss = -ELBO in nats per sample (`stage/loss`); also logs `stage/kl` and
+    `stage/reconstruction` (-log p(x|z)). Batches are `(x, *ignored)`."""
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        x = batch[0]
+        elbo, reconstruction, kl = self.net.elbo(x)
+        loss = -elbo.mean()
+        self.log_loss(stage, loss, len(x))
+        if stage != "train":
+            parts = {f"{stage}/kl": kl.mean(), f"{stage}/reconstruction": -reconstruction.mean()}
+            self.log_dict(parts, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
+        return loss
