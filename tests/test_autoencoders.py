@@ -140,3 +140,5 @@ def test_vae_bound_on_binarised_digits_and_the_tighter_importance_weighted_estim
         neg_elbo = -vae.elbo(x)[0].mean().item()
         neg_iwae = -vae.iwae(x, samples=200).mean().item()
     assert neg_iwae < neg_elbo  # log p(x) >= IWAE >= ELBO
+    for figure in ("reconstructions.png", "latent_map.png", "samples.png"):
+        assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG", figure

@@ -18,12 +18,15 @@ from zoo.sources import resolve
 
 SHIPPED = zoo.list_models(pretrained=True)
 PUBLISHED = [
+    "ae_digits",
     "attention_retrieval",
     "binary_digits",
     "cnn_digits",
+    "dae_digits",
     "film_sort_of_clevr",
     "mlp_digits",
     "multilabel_digits",
+    "vae_digits",
 ]
 
 

@@ -1,0 +1,70 @@
+"""Figures an encoder-decoder run writes next to its checkpoints when it is tested:
+a reconstruction grid, the 2-D latent map coloured by class, and samples from a VAE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning.pytorch as L
+import torch
+
+
+def _grid(ax, images: torch.Tensor, rows: int) -> None:
+    """Tile (N, 1, H, W) images into `rows` rows on one axis."""
+    n, _, h, w = images.shape
+    cols = n // rows
+    tiles = (
+        images[: rows * cols, 0]
+        .reshape(rows, cols, h, w)
+        .permute(0, 2, 1, 3)
+        .reshape(rows * h, cols * w)
+    )
+    ax.imshow(tiles.cpu(), cmap="gray_r", vmin=0, vmax=1)
+    ax.axis("off")
+
+
+class EncoderDecoderFigures(L.Callback):
+    """On test end, write `reconstructions.png`, `latent_map.png` and (for a VAE) `samples.png`
+    into the run directory, from the first `count` test images."""
+
+    def __init__(self, count: int = 16) -> None:
+        self.count = count
+
+    @torch.no_grad()
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        net, out_dir = pl_module.net.eval(), Path(trainer.default_root_dir)
+        x, y, *_ = trainer.datamodule.splits["test"]
+        is_vae = hasattr(net, "sample")
+        codes = net.encode(x)[0] if is_vae else net.encode(x)
+        reconstructions = net.decode(codes[: self.count])
+        if is_vae and net.likelihood == "bernoulli":
+            reconstructions = torch.sigmoid(reconstructions)
+
+        fig, axes = plt.subplots(2, 1, figsize=(self.count / 2, 1.3))
+        _grid(axes[0], x[: self.count], 1)
+        _grid(axes[1], reconstructions, 1)
+        fig.savefig(out_dir / "reconstructions.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
+
+        points = (
+            codes[:, :2] if codes.shape[1] >= 2 else torch.cat([codes, torch.zeros_like(codes)], 1)
+        )
+        fig, ax = plt.subplots(figsize=(5, 4))
+        scatter = ax.scatter(*points.T.cpu(), c=y.cpu(), cmap="tab10", s=6)
+        ax.set(xlabel="z[0]", ylabel="z[1]", title="test codes by class (first two dimensions)")
+        fig.colorbar(scatter, ax=ax)
+        fig.savefig(out_dir / "latent_map.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
+
+        if is_vae:
+            fig, ax = plt.subplots(figsize=(6, 3))
+            _grid(ax, net.sample(32), 4)
+            fig.savefig(out_dir / "samples.png", dpi=120, bbox_inches="tight")
+            plt.close(fig)
