@@ -1,7 +1,12 @@
 """Building blocks: torch-only modules that the patterns compose."""
 
 from zoo.blocks.activations import ACTIVATIONS, get_activation
-from zoo.blocks.attention import AttentionPooling, MultiHeadAttention, TransformerEncoderBlock
+from zoo.blocks.attention import (
+    AdditiveAttention,
+    AttentionPooling,
+    MultiHeadAttention,
+    TransformerEncoderBlock,
+)
 from zoo.blocks.conv import ConvStack
 from zoo.blocks.film import FiLMConvBlock, FiLMGenerator, film
 from zoo.blocks.gating import GLU, GatedResidualUnit, Highway, SqueezeExcite
@@ -24,6 +29,7 @@ __all__ = [
     "GLU",
     "HEADS",
     "MLP",
+    "AdditiveAttention",
     "AttentionPooling",
     "BinaryHead",
     "ConvStack",

@@ -165,3 +165,31 @@ class TransformerEncoderBlock(nn.Module):
         h = self.norm1(x)
         x = x + self.attention(h, key_padding_mask=key_padding_mask, causal=self.causal)[0]
         return x + self.mlp(self.norm2(x))
+
+
+class AdditiveAttention(nn.Module):
+    """score(q, k_j) = v^T tanh(W q + U k_j), softmax over the unmasked keys (Bahdanau et al.
+    2015). Returns the weighted sum of the keys (N, key_dim) and the weights (N, S)."""
+
+    def __init__(self, query_dim: int, key_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.query_dim, self.key_dim = query_dim, key_dim
+        self.query_proj = nn.Linear(query_dim, hidden, bias=False)
+        self.key_proj = nn.Linear(key_dim, hidden)
+        self.score = nn.Linear(hidden, 1, bias=False)
+
+    def forward(
+        self, query: torch.Tensor, keys: torch.Tensor, key_padding_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if query.dim() != 2 or query.shape[1] != self.query_dim:
+            raise ValueError(
+                f"AdditiveAttention expected query (N, {self.query_dim}), got {tuple(query.shape)}"
+            )
+        _check(keys, self.key_dim, "keys", "AdditiveAttention")
+        scores = self.score(
+            torch.tanh(self.query_proj(query)[:, None] + self.key_proj(keys))
+        ).squeeze(-1)
+        if key_padding_mask is not None:
+            scores = scores.masked_fill(key_padding_mask, float("-inf"))
+        weights = scores.softmax(-1)
+        return (weights[..., None] * keys).sum(1), weights

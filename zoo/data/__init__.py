@@ -6,6 +6,7 @@ from zoo.data.batches import TensorBatches
 from zoo.data.digits import DigitsDataModule
 from zoo.data.mosaics import DigitMosaicsDataModule
 from zoo.data.retrieval import KeyValueRetrievalDataModule
+from zoo.data.sequences import SequenceTaskDataModule
 from zoo.data.sort_of_clevr import SortOfClevrDataModule
 from zoo.data.vision import DatasetUnavailableError, TorchvisionDataModule
 
@@ -16,6 +17,7 @@ __all__ = [
     "DigitsDataModule",
     "InMemoryDataModule",
     "KeyValueRetrievalDataModule",
+    "SequenceTaskDataModule",
     "SortOfClevrDataModule",
     "TensorBatches",
     "TorchvisionDataModule",

@@ -4,6 +4,7 @@ from zoo.patterns.autoencoder import Autoencoder, EncoderDecoder
 from zoo.patterns.classifier import Classifier
 from zoo.patterns.deep_mlp import DeepMLP
 from zoo.patterns.memory_reader import MemoryReader
+from zoo.patterns.seq2seq import Seq2Seq
 from zoo.patterns.sequence import SequenceModel
 from zoo.patterns.vae import VAE
 from zoo.patterns.vqa import ConcatVQA, FiLMVQA
@@ -17,5 +18,6 @@ __all__ = [
     "EncoderDecoder",
     "FiLMVQA",
     "MemoryReader",
+    "Seq2Seq",
     "SequenceModel",
 ]

@@ -2,7 +2,15 @@
 
 from zoo.tasks.base import ZooTask
 from zoo.tasks.reconstruction import ReconstructionTask
+from zoo.tasks.seq2seq import Seq2SeqTask
 from zoo.tasks.supervised import SupervisedTask, head_metrics
 from zoo.tasks.variational import VAETask
 
-__all__ = ["ReconstructionTask", "SupervisedTask", "VAETask", "ZooTask", "head_metrics"]
+__all__ = [
+    "ReconstructionTask",
+    "Seq2SeqTask",
+    "SupervisedTask",
+    "VAETask",
+    "ZooTask",
+    "head_metrics",
+]

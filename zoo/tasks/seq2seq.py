@@ -1,0 +1,41 @@
+"""Sequence-to-sequence learning: teacher-forced cross-entropy, scored by greedy decoding."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from zoo.tasks.base import ZooTask
+
+PAD, EOS = 0, 2
+
+
+def exact_match(predicted: torch.Tensor, target_out: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: every token up to and including the end token is right."""
+    relevant = target_out != PAD
+    return ((predicted[:, : target_out.shape[1]] == target_out) | ~relevant).all(1)
+
+
+class Seq2SeqTask(ZooTask):
+    """Batches are (source, lengths, target_in, target_out). Logs `stage/loss` (per token),
+    and on val/test `stage/token_acc` (teacher-forced) and `stage/exact` (greedy decoding,
+    whole sequence right)."""
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        source, lengths, target_in, target_out = batch
+        logits = self.net(source, lengths, target_in)
+        loss = F.cross_entropy(logits.flatten(0, 1), target_out.flatten(), ignore_index=PAD)
+        self.log_loss(stage, loss, len(source))
+        if stage != "train":
+            mask = target_out != PAD
+            token_acc = (logits.argmax(-1) == target_out)[mask].float().mean()
+            predicted, _ = self.net.greedy(source, lengths, target_out.shape[1])
+            exact = exact_match(predicted, target_out).float().mean()
+            self.log_dict(
+                {f"{stage}/token_acc": token_acc, f"{stage}/exact": exact},
+                on_step=False,
+                on_epoch=True,
+                batch_size=len(source),
+                sync_dist=True,
+            )
+        return loss
