@@ -26,6 +26,8 @@ PUBLISHED = [
     "film_sort_of_clevr",
     "mlp_digits",
     "multilabel_digits",
+    "seq2seq_reverse",
+    "seq2seq_reverse_attention",
     "vae_digits",
 ]
 

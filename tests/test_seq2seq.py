@@ -4,7 +4,9 @@ import pytest
 import torch
 from conftest import compose_train
 
+import zoo
 from zoo.blocks import AdditiveAttention
+from zoo.data import SequenceTaskDataModule
 from zoo.data.sequences import EOS, PAD, make_pairs
 from zoo.patterns import Seq2Seq
 from zoo.run import build
@@ -81,3 +83,25 @@ def test_seq2seq_configs_build_together(tmp_path):
     datamodule, task, _ = build(cfg)
     source, lengths, target_in, _ = (t[:3] for t in datamodule.load()["train"])
     assert task.net(source, lengths, target_in).shape == (3, 21, 13)
+
+
+@pytest.mark.slow
+def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(tmp_path):
+    from zoo.run import train
+    from zoo.seq2seq_report import exact_by_length
+
+    reports = {}
+    for experiment in ("seq2seq_reverse_attention", "seq2seq_reverse"):
+        cfg = compose_train(
+            [f"experiment={experiment}", "trainer.max_epochs=4", "logger=none"],
+            tmp_path / experiment,
+        )
+        train(cfg)
+        net = zoo.load_checkpoint(tmp_path / experiment / "checkpoints" / "last.ckpt")
+        test_split = SequenceTaskDataModule().load()["test"]
+        reports[experiment] = exact_by_length(net, test_split)
+    # the length effect of Bahdanau et al. 2015 (Fig. 2), in miniature
+    assert reports["seq2seq_reverse_attention"]["13-16"] >= 0.99, reports
+    assert reports["seq2seq_reverse"]["13-16"] < 0.5, reports
+    heat_map = tmp_path / "seq2seq_reverse_attention" / "attention.png"
+    assert heat_map.read_bytes()[:4] == b"\x89PNG"

@@ -68,3 +68,34 @@ class EncoderDecoderFigures(L.Callback):
             _grid(ax, net.sample(32), 4)
             fig.savefig(out_dir / "samples.png", dpi=120, bbox_inches="tight")
             plt.close(fig)
+
+
+class AttentionFigure(L.Callback):
+    """On test end, write `attention.png`: where the decoder looked in the source at each
+    output step, for the first test sequence of at least `min_length` symbols."""
+
+    def __init__(self, min_length: int = 12) -> None:
+        self.min_length = min_length
+
+    @torch.no_grad()
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        net = pl_module.net.eval()
+        if not trainer.is_global_zero or net.attention_kind is None:
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        source, lengths, *_ = trainer.datamodule.splits["test"]
+        long_enough = (lengths >= self.min_length).nonzero()
+        i = int(long_enough[0, 0]) if len(long_enough) else 0
+        n = int(lengths[i])
+        tokens, weights = net.greedy(source[i : i + 1], lengths[i : i + 1], n + 1)
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.imshow(weights[0, :, :n].cpu(), cmap="viridis", vmin=0, vmax=1)
+        ax.set_xticks(range(n), [str(int(t)) for t in source[i, :n]])
+        ax.set_yticks(range(n + 1), [str(int(t)) for t in tokens[0]])
+        ax.set(xlabel="source token", ylabel="output token", title="attention weights")
+        fig.savefig(Path(trainer.default_root_dir) / "attention.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)

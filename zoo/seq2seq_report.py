@@ -1,0 +1,47 @@
+"""Exact match of a seq2seq model by source length: how far it extrapolates.
+
+python -m zoo.seq2seq_report seq2seq_reverse_attention     # or a directory / .ckpt
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+from torch import nn
+
+from zoo.sources import build_data, resolve
+from zoo.tasks.seq2seq import exact_match
+
+BUCKETS = ((4, 8), (9, 12), (13, 16), (17, 20))
+
+
+@torch.no_grad()
+def exact_by_length(
+    net: nn.Module, split: tuple[torch.Tensor, ...], buckets=BUCKETS
+) -> dict[str, float]:
+    """{"4-8": exact match, ...} over the samples whose source length lies in each bucket."""
+    source, lengths, _, target_out = split
+    predicted, _ = net.eval().greedy(source, lengths, target_out.shape[1])
+    correct = exact_match(predicted, target_out)
+    report = {}
+    for low, high in buckets:
+        inside = (lengths >= low) & (lengths <= high)
+        if inside.any():
+            report[f"{low}-{high}"] = correct[inside].float().mean().item()
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", help="model name, model directory or .ckpt file")
+    args = parser.parse_args(argv)
+    resolved = resolve(args.source)
+    report = exact_by_length(resolved.net, build_data(resolved.data).load()["test"])
+    print("| source length | " + " | ".join(report) + " |")
+    print("|---|" + "---|" * len(report))
+    print("| exact match | " + " | ".join(f"{v:.3f}" for v in report.values()) + " |")
+
+
+if __name__ == "__main__":
+    main()
