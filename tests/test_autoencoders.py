@@ -142,3 +142,18 @@ def test_vae_bound_on_binarised_digits_and_the_tighter_importance_weighted_estim
     assert neg_iwae < neg_elbo  # log p(x) >= IWAE >= ELBO
     for figure in ("reconstructions.png", "latent_map.png", "samples.png"):
         assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG", figure
+
+
+def test_conv_autoencoder_from_its_config_reconstructs_images(tmp_path):
+    from zoo.blocks import ConvDecoder
+    from zoo.run import build
+
+    cfg = compose_train(
+        ["experiment=ae_digits", "model=conv_autoencoder", "debug=fast_dev_run"], tmp_path
+    )
+    _, task, _ = build(cfg)
+    x = torch.rand(3, 1, 8, 8)
+    assert task.net.encode(x).shape == (3, 8) and task.net(x).shape == (3, 1, 8, 8)
+    assert "test/loss" in train(cfg)
+    with pytest.raises(ValueError, match=r"ConvDecoder expected \(N, 8\), got \(3, 4\)"):
+        ConvDecoder(8, [4], 1, 2)(torch.randn(3, 4))

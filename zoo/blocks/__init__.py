@@ -7,7 +7,7 @@ from zoo.blocks.attention import (
     MultiHeadAttention,
     TransformerEncoderBlock,
 )
-from zoo.blocks.conv import ConvStack
+from zoo.blocks.conv import ConvDecoder, ConvStack
 from zoo.blocks.film import FiLMConvBlock, FiLMGenerator, film
 from zoo.blocks.gating import GLU, GatedResidualUnit, Highway, SqueezeExcite
 from zoo.blocks.heads import (
@@ -32,6 +32,7 @@ __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
     "BinaryHead",
+    "ConvDecoder",
     "ConvStack",
     "FiLMConvBlock",
     "FiLMGenerator",

@@ -62,3 +62,39 @@ class ConvStack(nn.Module):
                 f"got {tuple(x.shape)}"
             )
         return self.layers(x)
+
+
+class ConvDecoder(nn.Module):
+    """The mirror of a `ConvStack`: a code (N, in_features) -> a dense map of
+    channels[0] x start_size x start_size -> stages of 2x nearest upsampling + conv ->
+    (N, out_channels, H, W) with H = W = start_size * 2^len(channels)."""
+
+    def __init__(
+        self,
+        in_features: int,
+        channels: Sequence[int],
+        out_channels: int,
+        start_size: int,
+        kernel_size: int = 3,
+        activation: ActivationLike = "relu",
+    ) -> None:
+        super().__init__()
+        if not channels or min(channels) <= 0 or start_size <= 0:
+            raise ValueError(
+                f"ConvDecoder needs positive channels and start_size, got {channels}, {start_size}"
+            )
+        self.in_features, self.start = in_features, (channels[0], start_size, start_size)
+        self.project = nn.Linear(in_features, channels[0] * start_size * start_size)
+        layers: list[nn.Module] = [get_activation(activation)]
+        for c_in, c_out in itertools.pairwise([*channels, out_channels]):
+            layers += [
+                nn.Upsample(scale_factor=2),
+                nn.Conv2d(c_in, c_out, kernel_size, padding=kernel_size // 2),
+                get_activation(activation),
+            ]
+        self.layers = nn.Sequential(*layers[:-1])  # no activation after the last conv
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.dim() != 2 or z.shape[1] != self.in_features:
+            raise ValueError(f"ConvDecoder expected (N, {self.in_features}), got {tuple(z.shape)}")
+        return self.layers(self.project(z).view(-1, *self.start))
