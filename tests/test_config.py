@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import EXPERIMENTS, run_train_py
+from conftest import CONF, EXPERIMENTS, run_train_py
 
 from zoo.config import ConfigError
 from zoo.run import build, train
@@ -82,3 +82,11 @@ def test_cli_bad_override_exits_nonzero_with_the_reason(args, reason, tmp_path):
     assert result.returncode != 0
     first_line = result.stderr.strip().splitlines()[0]
     assert reason in first_line, result.stderr
+
+
+@pytest.mark.parametrize("data", sorted(p.stem for p in (CONF / "data").glob("*.yaml")))
+def test_every_data_config_instantiates(data, compose_in):
+    from hydra.utils import instantiate
+
+    datamodule = instantiate(compose_in(f"data={data}").data)
+    assert datamodule.input_shape and datamodule.problem
