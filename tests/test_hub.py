@@ -202,3 +202,14 @@ def test_checkpoint_without_a_zoo_record_is_refused(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         zoo.create_model("mlp_digits", pretrained=True)  # a clean load says nothing
+
+
+def test_predict_refuses_models_it_cannot_serve():
+    from zoo.predict import predict
+
+    with pytest.raises(
+        ValueError, match=r"film_sort_of_clevr: zoo\.predict serves single-input models"
+    ):
+        predict("film_sort_of_clevr", torch.zeros(1, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"ae_digits: zoo\.predict serves single-input models"):
+        predict("ae_digits", torch.zeros(1, 1, 8, 8))

@@ -33,6 +33,9 @@ def predict(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(predictions, probabilities) of a model (name, directory or .ckpt) for `inputs`."""
     resolved = resolve(source)
+    shape = getattr(resolved.net, "input_shape", ())
+    if not hasattr(resolved.net, "head") or (shape and isinstance(shape[0], tuple)):
+        raise ValueError(f"{source}: zoo.predict serves single-input models with an output head")
     x = build_data(resolved.data).preprocess(inputs) if raw else inputs.float()
     net = resolved.net.eval()
     logits = net(x)
