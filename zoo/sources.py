@@ -16,6 +16,8 @@ from zoo.builder import build, locate
 
 @dataclass
 class Source:
+    """A model ready to evaluate, with the data and task configs it was trained with."""
+
     net: nn.Module
     data: dict[str, Any]
     task: dict[str, Any]
