@@ -99,3 +99,32 @@ class AttentionFigure(L.Callback):
         ax.set(xlabel="source token", ylabel="output token", title="attention weights")
         fig.savefig(Path(trainer.default_root_dir) / "attention.png", dpi=120, bbox_inches="tight")
         plt.close(fig)
+
+
+class EmbeddingFigure(L.Callback):
+    """On test end, write `embedding.png`: the embeddings of `classes` test classes (unseen in
+    training), projected to 2-D by PCA and coloured by class."""
+
+    def __init__(self, classes: int = 10) -> None:
+        self.classes = classes
+
+    @torch.no_grad()
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        net = pl_module.net.eval()
+        x, labels = trainer.datamodule.splits["test"][:2]
+        keep = labels < labels.min() + self.classes
+        z = net.embed(x[keep])
+        z = z - z.mean(0)
+        points = z @ torch.linalg.svd(z, full_matrices=False).Vh[:2].T
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.scatter(*points.T.cpu(), c=labels[keep].cpu(), cmap="tab10", s=10)
+        ax.set(xlabel="PC 1", ylabel="PC 2", title=f"embeddings of {self.classes} unseen classes")
+        fig.savefig(Path(trainer.default_root_dir) / "embedding.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)

@@ -9,6 +9,7 @@ from zoo.blocks.attention import (
 )
 from zoo.blocks.conv import ConvDecoder, ConvStack
 from zoo.blocks.film import FiLMConvBlock, FiLMGenerator, film
+from zoo.blocks.fusion import FUSIONS, Fusion
 from zoo.blocks.gating import GLU, GatedResidualUnit, Highway, SqueezeExcite
 from zoo.blocks.heads import (
     HEADS,
@@ -19,6 +20,7 @@ from zoo.blocks.heads import (
     RegressionHead,
 )
 from zoo.blocks.manual_linear import LinearFunction, ManualLinear
+from zoo.blocks.merge import MERGES
 from zoo.blocks.mlp import MLP
 from zoo.blocks.norm import get_norm
 from zoo.blocks.recurrent import RNNEncoder
@@ -26,8 +28,10 @@ from zoo.blocks.residual import Residual, ResidualConvBlock, ResidualMLPBlock
 
 __all__ = [
     "ACTIVATIONS",
+    "FUSIONS",
     "GLU",
     "HEADS",
+    "MERGES",
     "MLP",
     "AdditiveAttention",
     "AttentionPooling",
@@ -36,6 +40,7 @@ __all__ = [
     "ConvStack",
     "FiLMConvBlock",
     "FiLMGenerator",
+    "Fusion",
     "GatedResidualUnit",
     "Head",
     "Highway",

@@ -3,7 +3,9 @@
 from zoo.data.adding import AddingProblemDataModule
 from zoo.data.base import InMemoryDataModule
 from zoo.data.batches import TensorBatches
+from zoo.data.digit_tones import DigitTonesDataModule
 from zoo.data.digits import DigitsDataModule
+from zoo.data.glyphs import GlyphsDataModule
 from zoo.data.mosaics import DigitMosaicsDataModule
 from zoo.data.retrieval import KeyValueRetrievalDataModule
 from zoo.data.sequences import SequenceTaskDataModule
@@ -14,7 +16,9 @@ __all__ = [
     "AddingProblemDataModule",
     "DatasetUnavailableError",
     "DigitMosaicsDataModule",
+    "DigitTonesDataModule",
     "DigitsDataModule",
+    "GlyphsDataModule",
     "InMemoryDataModule",
     "KeyValueRetrievalDataModule",
     "SequenceTaskDataModule",

@@ -45,11 +45,63 @@ class TensorBatches:
         full, rest = divmod(self.num_samples, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+    def order(self) -> torch.Tensor:
+        """This rank's sample indices for one epoch, in batch order."""
         n = len(self.tensors[0])
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        order = order[self.rank :: self.world_size][: self.num_samples]
-        order = order.to(self.tensors[0].device)
+        return order[self.rank :: self.world_size][: self.num_samples]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        order = self.order().to(self.tensors[0].device)
         for i in range(len(self)):
             index = order[i * self.batch_size : (i + 1) * self.batch_size]
             yield tuple(t[index] for t in self.tensors)
+
+
+class ClassBalancedBatches(TensorBatches):
+    """Shuffled batches of `classes_per_batch` classes x `samples_per_class` samples each (the
+    "PK" batches of metric learning, Hermans et al. 2017), so that every batch holds positive
+    pairs. The last tensor holds the class labels; a class's samples left over after its
+    groups of `samples_per_class` are dropped that epoch. Under DDP each rank takes every
+    `world_size`-th batch."""
+
+    def __init__(
+        self,
+        *tensors: torch.Tensor,
+        classes_per_batch: int,
+        samples_per_class: int,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        super().__init__(
+            *tensors,
+            batch_size=classes_per_batch * samples_per_class,
+            shuffle=True,
+            drop_last=True,
+            seed=seed,
+            rank=rank,
+            world_size=world_size,
+        )
+        labels = tensors[-1].cpu()
+        self.by_class = [torch.nonzero(labels == c).squeeze(1) for c in labels.unique()]
+        self.samples_per_class = samples_per_class
+        groups = sum(len(i) // samples_per_class for i in self.by_class)
+        if groups < classes_per_batch:
+            raise ValueError(
+                f"{groups} groups of {samples_per_class} same-class samples cannot fill a batch "
+                f"of {classes_per_batch} classes"
+            )
+        self.num_samples = groups // classes_per_batch // world_size * self.batch_size
+
+    def order(self) -> torch.Tensor:
+        k = self.samples_per_class
+        groups = []
+        for index in self.by_class:
+            shuffled = index[torch.randperm(len(index), generator=self.generator)]
+            groups.append(shuffled[: len(index) // k * k].view(-1, k))
+        groups = torch.cat(groups)
+        groups = groups[torch.randperm(len(groups), generator=self.generator)]
+        batches = groups[: len(groups) // (self.batch_size // k) * (self.batch_size // k)]
+        batches = batches.view(-1, self.batch_size)[self.rank :: self.world_size]
+        return batches.flatten()[: self.num_samples]

@@ -4,8 +4,11 @@ from zoo.patterns.autoencoder import Autoencoder, EncoderDecoder
 from zoo.patterns.classifier import Classifier
 from zoo.patterns.deep_mlp import DeepMLP
 from zoo.patterns.memory_reader import MemoryReader
+from zoo.patterns.multi_input import MultiInput
+from zoo.patterns.relation import RelationNetwork
 from zoo.patterns.seq2seq import Seq2Seq
 from zoo.patterns.sequence import SequenceModel
+from zoo.patterns.siamese import Siamese
 from zoo.patterns.vae import VAE
 from zoo.patterns.vqa import ConcatVQA, FiLMVQA
 
@@ -18,6 +21,9 @@ __all__ = [
     "EncoderDecoder",
     "FiLMVQA",
     "MemoryReader",
+    "MultiInput",
+    "RelationNetwork",
     "Seq2Seq",
     "SequenceModel",
+    "Siamese",
 ]

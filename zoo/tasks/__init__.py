@@ -1,12 +1,14 @@
 """LightningModules, one per learning objective (imports lightning and torchmetrics)."""
 
 from zoo.tasks.base import ZooTask
+from zoo.tasks.metric_learning import MetricLearningTask
 from zoo.tasks.reconstruction import ReconstructionTask
 from zoo.tasks.seq2seq import Seq2SeqTask
 from zoo.tasks.supervised import SupervisedTask, head_metrics
 from zoo.tasks.variational import VAETask
 
 __all__ = [
+    "MetricLearningTask",
     "ReconstructionTask",
     "Seq2SeqTask",
     "SupervisedTask",

@@ -1,0 +1,100 @@
+"""Metric learning for Siamese networks from class-labelled batches, evaluated by N-way
+one-shot accuracy on classes never seen in training."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from zoo.oneshot import one_shot_report
+from zoo.patterns.siamese import Siamese
+from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+from zoo.tasks.metric_losses import (
+    LOSSES,
+    MINERS,
+    pml_loss,
+    verification_loss,
+)
+
+
+class MetricLearningTask(ZooTask):
+    """Trains `net` (a `zoo.patterns.Siamese`) on batches `(x, label)` with one loss over the
+    batch's pairs: `contrastive`, `triplet` (with `miner`) or `verification` (the net's head,
+    Koch et al. 2015). At the end of validation and test it logs, on the split's unseen classes,
+    `acc_5way`, `acc_20way` (one per entry of `ways`), `auroc` and `precision_at_1`; the test also
+    logs the same measures for raw-pixel nearest neighbours, `pixel_acc_{N}way` and `pixel_auroc`, the
+    baseline of Koch et al.'s Table 2."""
+
+    def __init__(
+        self,
+        net: nn.Module,
+        loss: str = "contrastive",
+        margin: float = 1.0,
+        miner: str | None = None,
+        ways: tuple[int, ...] = (5, 20),
+        episodes: int = 1000,
+        optimizer: OptimizerFactory | None = None,
+        scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__(net, optimizer, scheduler, scheduler_interval)
+        if loss not in LOSSES:
+            raise ValueError(f"task.loss={loss!r}: expected one of {LOSSES}")
+        if miner not in MINERS or (miner and loss != "triplet"):
+            raise ValueError(f"task.miner={miner!r}: expected one of {MINERS} (triplet loss only)")
+        if loss == "verification" and getattr(net, "head", None) is None:
+            raise ValueError("task.loss=verification needs a net with a head to score pairs")
+        if margin <= 0:
+            raise ValueError(f"task.margin must be positive, got {margin}")
+        self.loss_name, self.margin = loss, margin
+        self.pml_loss = None if loss == "verification" else pml_loss(loss, margin, miner)
+        self.ways, self.episodes = tuple(ways), episodes
+        self.seen: list[tuple[torch.Tensor, ...]] = []
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.net(*inputs)
+
+    def loss(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.pml_loss is None:
+            return verification_loss(self.net, embeddings, labels)
+        return self.pml_loss(embeddings, labels)
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        x, labels = batch
+        embeddings = self.net.embed(x)
+        loss = self.loss(embeddings, labels)
+        self.log_loss(stage, loss, len(labels))
+        if stage != "train":  # the test also keeps raw inputs for the pixel baseline
+            self.seen.append(
+                (embeddings.detach(), labels, x.flatten(1) if stage == "test" else x[:, :0])
+            )
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self.seen = []
+
+    on_test_epoch_start = on_validation_epoch_start
+
+    def _report(self, stage: str) -> None:
+        embeddings, labels, raw = (torch.cat(t) for t in zip(*self.seen, strict=True))
+        if self.trainer.world_size > 1:
+            embeddings, labels, raw = (
+                self.all_gather(t).flatten(0, 1) for t in (embeddings, labels, raw)
+            )
+        self.seen = []
+        report = one_shot_report(self.net, embeddings, labels, self.ways, self.episodes)
+        if stage == "test":  # the same episodes, compared by raw-pixel distance
+            pixels = Siamese(nn.Identity(), raw.shape[1:])
+            baseline = one_shot_report(
+                pixels, raw, labels, self.ways, self.episodes, nearest_neighbour=False
+            )
+            report |= {f"pixel_{k}": v for k, v in baseline.items()}
+        self.log_dict({f"{stage}/{k}": v for k, v in report.items()})
+
+    def on_validation_epoch_end(self) -> None:
+        if self.seen:
+            self._report("val")
+
+    def on_test_epoch_end(self) -> None:
+        if self.seen:
+            self._report("test")
