@@ -24,17 +24,22 @@ PUBLISHED = [
     "cnn_digits",
     "dae_digits",
     "film_sort_of_clevr",
+    "koch_glyphs",
     "mlp_digits",
     "multilabel_digits",
+    "multimodal_digits",
+    "relation_sort_of_clevr",
     "seq2seq_reverse",
     "seq2seq_reverse_attention",
+    "siamese_glyphs",
+    "triplet_glyphs",
     "vae_digits",
 ]
 
 
 def test_the_published_experiments_ship_weights():
     assert SHIPPED == PUBLISHED
-    assert zoo.list_models("m*") == ["mlp_digits", "multilabel_digits"]
+    assert zoo.list_models("m*") == ["mlp_digits", "multilabel_digits", "multimodal_digits"]
     total = sum(f.stat().st_size for f in hub.REGISTRY.rglob("*"))
     assert total < 5e6  # a few MB at most
 

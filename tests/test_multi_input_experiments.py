@@ -47,13 +47,14 @@ def test_fusing_image_and_tone_beats_either_modality_alone(tmp_path):
 
 @pytest.mark.slow
 def test_relation_network_answers_relational_questions_an_mlp_cannot(tmp_path):
-    budget = ("data.scenes.train=3000", "trainer.max_epochs=5", "logger=none")
-    data = SortOfClevrDataModule(scenes={"train": 3000, "val": 500, "test": 1000}, scene="objects")
+    budget = ("trainer.max_epochs=6", "logger=none")
+    data = SortOfClevrDataModule(scene="objects")
     results = {}
     for model in ("relation", "mlp"):
         out = tmp_path / model
         train(compose_train([f"experiment={model}_sort_of_clevr", *budget], out))
         net = zoo.load_checkpoint(out / "checkpoints" / "last.ckpt")
         results[model] = accuracy_by_question_kind(net, data)
-    assert results["relation"]["relational"] > results["mlp"]["relational"] + 0.08, results
+    assert results["relation"]["relational"] > 0.9, results
+    assert results["relation"]["relational"] > results["mlp"]["relational"] + 0.12, results
     assert min(r["non_relational"] for r in results.values()) > 0.8, results

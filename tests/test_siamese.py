@@ -245,11 +245,17 @@ def test_sort_of_clevr_objects_describe_the_scenes_the_questions_are_about():
     _, image_questions, image_answers = SortOfClevrDataModule(scenes=sizes).load()["train"]
     assert objects.shape == (500, 6, 9)
     assert torch.equal(questions, image_questions) and torch.equal(answers, image_answers)
-    colours = objects[..., :6]
-    torch.testing.assert_close(colours.sum(1), torch.ones(500, 6))  # each colour once
-    assert (colours.argmax(2) != torch.arange(6)).any()  # in a shuffled order
+    torch.testing.assert_close(objects[..., :6], torch.eye(6).expand(500, 6, 6))  # by colour
+    assert objects[..., 6:8].abs().max() <= 3
+    shuffled = SortOfClevrDataModule(scenes=sizes, scene="objects", object_order="shuffled")
+    mixed, _, mixed_answers = shuffled.load()["train"]
+    assert (
+        torch.equal(mixed_answers, answers) and (mixed[..., :6].argmax(2) != torch.arange(6)).any()
+    )
     # "what shape is the <colour> object?" is answered by that object's shape feature
-    asks_shape = questions[:, 6:].argmax(1) == 0
-    row = torch.nonzero(asks_shape)[:, 0]
-    asked = (colours[row] * questions[row, None, :6]).sum(2).argmax(1)
-    assert torch.equal(objects[row, asked, 8].long(), answers[row])
+    for scene in (objects, mixed):
+        row = torch.nonzero(questions[:, 6:].argmax(1) == 0)[:, 0]
+        asked = (scene[row, :, :6] * questions[row, None, :6]).sum(2).argmax(1)
+        assert torch.equal(scene[row, asked, 8].long(), answers[row])
+    with pytest.raises(ValueError, match=r"data\.object_order='random'"):
+        SortOfClevrDataModule(scene="objects", object_order="random")

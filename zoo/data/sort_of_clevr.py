@@ -66,16 +66,26 @@ def answer(
 
 
 def describe_objects(
-    centres: torch.Tensor, shapes: torch.Tensor, generator: torch.Generator
+    centres: torch.Tensor, shapes: torch.Tensor, order: str, generator: torch.Generator
 ) -> torch.Tensor:
     """Scenes as state descriptions (count, 6, 9): per object its one-hot colour (6), centre
-    (row, col) in [0, 1] and shape (0 circle, 1 square), the objects in a random order per scene."""
+    (row, col) and shape (0 circle, 1 square). Centres are scaled from [0, 1] to [-3, 3], where
+    neighbouring objects lie ~1.5 apart: relation networks learn distances several times faster
+    at that scale than in [0, 1]. `order="sorted"` lists the objects by colour, as a table
+    would; `"shuffled"` in a random order per scene."""
     count = len(centres)
     objects = torch.cat(
-        [torch.eye(NUM_OBJECTS).expand(count, -1, -1), centres, shapes[..., None].float()], dim=-1
+        [
+            torch.eye(NUM_OBJECTS).expand(count, -1, -1),
+            (centres - 0.5) * 6,
+            shapes[..., None].float(),
+        ],
+        dim=-1,
     )
-    order = torch.rand(count, NUM_OBJECTS, generator=generator).argsort(1)
-    return objects[torch.arange(count)[:, None], order]
+    if order == "sorted":
+        return objects
+    permutation = torch.rand(count, NUM_OBJECTS, generator=generator).argsort(1)
+    return objects[torch.arange(count)[:, None], permutation]
 
 
 def is_relational(questions: torch.Tensor) -> torch.Tensor:
@@ -107,7 +117,8 @@ class SortOfClevrDataModule(InMemoryDataModule):
     Images are held as bytes (one copy per question) and turned into floats in [0, 1] batch by
     batch, which keeps 60k samples at 32x32 in ~180 MB. `scene="objects"` replaces each image
     by its state description (6 objects x 9 features, see `describe_objects`), as in the
-    relation-network experiments of Santoro et al.
+    relation-network experiments of Santoro et al.; `object_order="shuffled"` hides which
+    object is which slot (a relation network does not care; an MLP over the slots does).
     """
 
     problem = "multiclass"
@@ -121,6 +132,7 @@ class SortOfClevrDataModule(InMemoryDataModule):
         scenes: dict[str, int] | None = None,
         questions_per_scene: int = 10,
         scene: str = "image",
+        object_order: str = "sorted",
         seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 512,
@@ -131,8 +143,10 @@ class SortOfClevrDataModule(InMemoryDataModule):
         self.scenes = split_sizes(scenes, {"train": 6000, "val": 500, "test": 1000}, "data.scenes")
         if scene not in ("image", "objects"):
             raise ValueError(f"data.scene={scene!r}: expected 'image' or 'objects'")
+        if object_order not in ("sorted", "shuffled"):
+            raise ValueError(f"data.object_order={object_order!r}: expected 'sorted' or 'shuffled'")
         self.image_size, self.questions_per_scene, self.seed = image_size, questions_per_scene, seed
-        self.scene = scene
+        self.scene, self.object_order = scene, object_order
         shape = (3, image_size, image_size) if scene == "image" else (NUM_OBJECTS, 9)
         self.input_shape = (shape, (QUESTION_DIM,))
 
@@ -151,7 +165,7 @@ class SortOfClevrDataModule(InMemoryDataModule):
             )
             targets = answer(centres[scene], shapes[scene], colour, kind)
             if self.scene == "objects":
-                scenes = describe_objects(centres, shapes, generator)
+                scenes = describe_objects(centres, shapes, self.object_order, generator)
             else:
                 scenes = (images * 255).round().to(torch.uint8)
             splits[split] = (scenes[scene], questions, targets)

@@ -21,9 +21,9 @@ class MetricLearningTask(ZooTask):
     """Trains `net` (a `zoo.patterns.Siamese`) on batches `(x, label)` with one loss over the
     batch's pairs: `contrastive`, `triplet` (with `miner`) or `verification` (the net's head,
     Koch et al. 2015). At the end of validation and test it logs, on the split's unseen classes,
-    `acc_5way`, `acc_20way` (one per entry of `ways`), `auroc` and `precision_at_1`; the test also
-    logs the same measures for raw-pixel nearest neighbours, `pixel_acc_{N}way` and `pixel_auroc`, the
-    baseline of Koch et al.'s Table 2."""
+    `acc_5way`, `acc_20way` (one per entry of `ways`), `auroc` and `precision_at_1`; the test
+    also logs them for raw-pixel nearest neighbours on the same episodes (`pixel_acc_{N}way`,
+    `pixel_auroc`), the baseline of Koch et al.'s Table 2."""
 
     def __init__(
         self,
@@ -46,7 +46,6 @@ class MetricLearningTask(ZooTask):
             raise ValueError("task.loss=verification needs a net with a head to score pairs")
         if margin <= 0:
             raise ValueError(f"task.margin must be positive, got {margin}")
-        self.loss_name, self.margin = loss, margin
         self.pml_loss = None if loss == "verification" else pml_loss(loss, margin, miner)
         self.ways, self.episodes = tuple(ways), episodes
         self.seen: list[tuple[torch.Tensor, ...]] = []
@@ -65,9 +64,8 @@ class MetricLearningTask(ZooTask):
         loss = self.loss(embeddings, labels)
         self.log_loss(stage, loss, len(labels))
         if stage != "train":  # the test also keeps raw inputs for the pixel baseline
-            self.seen.append(
-                (embeddings.detach(), labels, x.flatten(1) if stage == "test" else x[:, :0])
-            )
+            raw = x.flatten(1) if stage == "test" else x.new_empty(len(x), 0)
+            self.seen.append((embeddings.detach(), labels, raw))
         return loss
 
     def on_validation_epoch_start(self) -> None:
