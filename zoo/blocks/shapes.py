@@ -22,3 +22,14 @@ def check_shape(x: torch.Tensor, expected: tuple[int, ...], module: str) -> None
             f"{module} expected input of shape (N, {', '.join(map(str, expected))}), "
             f"got {tuple(x.shape)}"
         )
+
+
+@torch.no_grad()
+def output_width(module: torch.nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Features per sample that `module` outputs for inputs (N, *input_shape), found by one
+    dry run in eval mode (so a config never works out a flattened size by hand)."""
+    was_training = module.training
+    module.eval()
+    width = module(torch.zeros(1, *input_shape))[0].numel()
+    module.train(was_training)
+    return width

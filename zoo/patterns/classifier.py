@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from zoo.blocks.heads import Head
-from zoo.blocks.shapes import check_shape
+from zoo.blocks.shapes import check_shape, output_width
 
 
 class Classifier(nn.Module):
@@ -31,14 +31,9 @@ class Classifier(nn.Module):
             head = head(self.feature_size())
         self.head = head
 
-    @torch.no_grad()
     def feature_size(self) -> int:
         """Width of the flattened backbone output, found by one dry run in eval mode."""
-        was_training = self.backbone.training
-        self.backbone.eval()
-        features = self.backbone(torch.zeros(1, *self.input_shape))
-        self.backbone.train(was_training)
-        return features[0].numel()
+        return output_width(self.backbone, self.input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_shape(x, self.input_shape, type(self).__name__)

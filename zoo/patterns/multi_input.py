@@ -10,7 +10,7 @@ from torch import nn
 from zoo.blocks.fusion import Fusion
 from zoo.blocks.heads import Head
 from zoo.blocks.mlp import MLP
-from zoo.blocks.shapes import check_shape
+from zoo.blocks.shapes import check_shape, output_width
 
 
 class MultiInput(nn.Module):
@@ -45,21 +45,13 @@ class MultiInput(nn.Module):
         self.input_shape = tuple(tuple(int(s) for s in input_shapes[m]) for m in modalities)
         self.encoders = nn.ModuleDict({m: encoders[m] for m in modalities})
         widths = [
-            self._width(m, shape) for m, shape in zip(modalities, self.input_shape, strict=True)
+            output_width(self.encoders[m], shape)
+            for m, shape in zip(modalities, self.input_shape, strict=True)
         ]
         self.fusion = Fusion(fusion, widths, dim)
         self.mlp = MLP(self.fusion.out_features, hidden) if hidden else nn.Identity()
         out = hidden[-1] if hidden else self.fusion.out_features
         self.head = head if isinstance(head, nn.Module) else head(out)
-
-    @torch.no_grad()
-    def _width(self, modality: str, shape: tuple[int, ...]) -> int:
-        encoder = self.encoders[modality]
-        was_training = encoder.training
-        encoder.eval()
-        width = encoder(torch.zeros(1, *shape)).flatten(1).shape[1]
-        encoder.train(was_training)
-        return width
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         if len(inputs) != len(self.modalities):

@@ -11,7 +11,7 @@ from torch import nn
 
 from zoo.blocks.heads import Head
 from zoo.blocks.merge import DISTANCES, FEATURE_MERGES, MERGES, merge_width, similarity
-from zoo.blocks.shapes import check_shape
+from zoo.blocks.shapes import check_shape, output_width
 
 
 class Siamese(nn.Module):
@@ -38,7 +38,7 @@ class Siamese(nn.Module):
         super().__init__()
         self.input_shape = tuple(int(s) for s in input_shape)
         self.encoder, self.normalize = encoder, normalize
-        self.embedding_dim = self._embedding_dim()
+        self.embedding_dim = output_width(encoder, self.input_shape)
         width = merge_width(merge, self.embedding_dim)
         if head is None and merge in FEATURE_MERGES:
             raise ValueError(
@@ -47,14 +47,6 @@ class Siamese(nn.Module):
             )
         self.merge = merge
         self.head = head if head is None or isinstance(head, nn.Module) else head(width)
-
-    @torch.no_grad()
-    def _embedding_dim(self) -> int:
-        was_training = self.encoder.training
-        self.encoder.eval()
-        dim = self.encoder(torch.zeros(1, *self.input_shape))[0].numel()
-        self.encoder.train(was_training)
-        return dim
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """(N, *input_shape) -> (N, embedding_dim)."""
