@@ -11,7 +11,7 @@ from zoo.blocks.merge import MERGES
 from zoo.data.batches import ClassBalancedBatches
 from zoo.oneshot import episodes, one_shot_report
 from zoo.patterns import MultiInput, RelationNetwork, Siamese
-from zoo.tasks.metric_losses import pml_loss, verification_loss
+from zoo.tasks.metric_losses import pair_masks, pml_loss, verification_loss
 
 
 def small_siamese(**kwargs) -> Siamese:
@@ -98,6 +98,12 @@ def test_semihard_miner_keeps_only_negatives_beyond_the_positive_within_the_marg
     expected = [1 - 1.5 + 1]  # (0, 1, 2) only; other anchors have no semi-hard negatives
     # anchor 1 (positive at 0, d=1): negatives at 0.5 (hard) and 3 (easy) -> none
     assert loss_fn(embeddings, labels).item() == pytest.approx(sum(expected) / len(expected))
+
+
+def test_pair_masks_hold_each_distinct_pair_once():
+    positive, negative = pair_masks(torch.tensor([0, 0, 1]))
+    assert torch.nonzero(positive).tolist() == [[0, 1]]
+    assert torch.nonzero(negative).tolist() == [[0, 2], [1, 2]]
 
 
 def test_verification_loss_is_class_balanced_bce_over_all_pairs():

@@ -82,9 +82,10 @@ def one_shot_report(
         ).view(count, n_way)
         answers = answers.to(scores.device)
         report[f"acc_{n_way}way"] = (scores.argmax(1) == answers).float().mean().item()
-        same = torch.zeros_like(scores, dtype=torch.long)
-        same[torch.arange(count), answers] = 1
-        report["auroc"] = binary_auroc(scores.flatten().float(), same.flatten()).item()
+        if n_way == max(ways):
+            same = torch.zeros_like(scores, dtype=torch.long)
+            same[torch.arange(count), answers] = 1
+            report["auroc"] = binary_auroc(scores.flatten().float(), same.flatten()).item()
     if not nearest_neighbour:
         return report
     scores = pairwise_scores(net, embeddings, embeddings)

@@ -14,6 +14,7 @@ import math
 import torch
 
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.data.batches import ClassBalancedBatches
 
 MAX_STROKES, POINTS_PER_STROKE = 4, 32
 
@@ -121,9 +122,7 @@ class GlyphsDataModule(InMemoryDataModule):
             splits[split] = (images, label)
         return splits
 
-    def train_dataloader(self):
-        from zoo.data.batches import ClassBalancedBatches
-
+    def train_dataloader(self) -> ClassBalancedBatches:
         self.setup()
         trainer = self.trainer
         return ClassBalancedBatches(
