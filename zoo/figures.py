@@ -128,3 +128,32 @@ class EmbeddingFigure(L.Callback):
         ax.set(xlabel="PC 1", ylabel="PC 2", title=f"embeddings of {self.classes} unseen classes")
         fig.savefig(Path(trainer.default_root_dir) / "embedding.png", dpi=120, bbox_inches="tight")
         plt.close(fig)
+
+
+class TaskWeightsFigure(L.Callback):
+    """Write `task_weights.png` at the end of training: each head's effective loss weight per
+    epoch, as a multi-task run with uncertainty weighting learns them."""
+
+    def __init__(self) -> None:
+        self.history: list[list[float]] = []
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.history.append(pl_module.task_weights().tolist())
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero or not self.history:
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for name, weights in zip(pl_module.targets, zip(*self.history, strict=True), strict=True):
+            ax.plot(range(1, len(weights) + 1), weights, label=name)
+        ax.set(xlabel="epoch", ylabel="loss weight", yscale="log", title=pl_module.weighting)
+        ax.legend()
+        fig.savefig(
+            Path(trainer.default_root_dir) / "task_weights.png", dpi=120, bbox_inches="tight"
+        )
+        plt.close(fig)

@@ -8,6 +8,7 @@ from zoo.data.digits import DigitsDataModule
 from zoo.data.glyphs import GlyphsDataModule
 from zoo.data.mosaics import DigitMosaicsDataModule
 from zoo.data.retrieval import KeyValueRetrievalDataModule
+from zoo.data.rotated_digits import RotatedDigitsDataModule
 from zoo.data.sequences import SequenceTaskDataModule
 from zoo.data.sort_of_clevr import SortOfClevrDataModule
 from zoo.data.vision import DatasetUnavailableError, TorchvisionDataModule
@@ -21,6 +22,7 @@ __all__ = [
     "GlyphsDataModule",
     "InMemoryDataModule",
     "KeyValueRetrievalDataModule",
+    "RotatedDigitsDataModule",
     "SequenceTaskDataModule",
     "SortOfClevrDataModule",
     "TensorBatches",

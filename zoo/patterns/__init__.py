@@ -5,6 +5,7 @@ from zoo.patterns.classifier import Classifier
 from zoo.patterns.deep_mlp import DeepMLP
 from zoo.patterns.memory_reader import MemoryReader
 from zoo.patterns.multi_input import MultiInput
+from zoo.patterns.multitask import MultiTask
 from zoo.patterns.relation import RelationNetwork
 from zoo.patterns.seq2seq import Seq2Seq
 from zoo.patterns.sequence import SequenceModel
@@ -22,6 +23,7 @@ __all__ = [
     "FiLMVQA",
     "MemoryReader",
     "MultiInput",
+    "MultiTask",
     "RelationNetwork",
     "Seq2Seq",
     "SequenceModel",

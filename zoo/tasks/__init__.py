@@ -2,6 +2,7 @@
 
 from zoo.tasks.base import ZooTask
 from zoo.tasks.metric_learning import MetricLearningTask
+from zoo.tasks.multitask import MultiTaskTask
 from zoo.tasks.reconstruction import ReconstructionTask
 from zoo.tasks.seq2seq import Seq2SeqTask
 from zoo.tasks.supervised import SupervisedTask, head_metrics
@@ -9,6 +10,7 @@ from zoo.tasks.variational import VAETask
 
 __all__ = [
     "MetricLearningTask",
+    "MultiTaskTask",
     "ReconstructionTask",
     "Seq2SeqTask",
     "SupervisedTask",

@@ -75,12 +75,16 @@ class ZooTask(L.LightningModule):
     def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         self._step(batch, "test")
 
+    def optimizer_parameters(self) -> Any:
+        """What the optimizer trains: every parameter, or param groups with their own settings."""
+        return self.parameters()
+
     def configure_optimizers(self) -> Any:
         if self.optimizer_factory is None:
             raise ValueError(
                 f"{type(self).__name__} was built without an optimizer: it can evaluate, not train"
             )
-        optimizer = self.optimizer_factory(params=self.parameters())
+        optimizer = self.optimizer_factory(params=self.optimizer_parameters())
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.scheduler_factory(optimizer=optimizer)
