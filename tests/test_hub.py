@@ -28,6 +28,7 @@ PUBLISHED = [
     "mlp_digits",
     "multilabel_digits",
     "multimodal_digits",
+    "multitask_digits",
     "relation_sort_of_clevr",
     "seq2seq_reverse",
     "seq2seq_reverse_attention",
@@ -39,7 +40,12 @@ PUBLISHED = [
 
 def test_the_published_experiments_ship_weights():
     assert SHIPPED == PUBLISHED
-    assert zoo.list_models("m*") == ["mlp_digits", "multilabel_digits", "multimodal_digits"]
+    assert zoo.list_models("m*") == [
+        "mlp_digits",
+        "multilabel_digits",
+        "multimodal_digits",
+        "multitask_digits",
+    ]
     total = sum(f.stat().st_size for f in hub.REGISTRY.rglob("*"))
     assert total < 5e6  # a few MB at most
 

@@ -139,6 +139,13 @@ class MultiTaskTask(ZooTask):
             self.pcgrad_step(losses)
         return total
 
+    def on_fit_start(self) -> None:
+        if self.weighting == "pcgrad" and self.trainer.world_size > 1:
+            raise ValueError(
+                "task.weighting=pcgrad sets the trunk's gradients by hand, past DDP's gradient "
+                f"averaging: run it on one device (got {self.trainer.world_size} processes)"
+            )
+
     def pcgrad_step(self, losses: torch.Tensor) -> None:
         optimizer = self.optimizers()
         optimizer.zero_grad()
