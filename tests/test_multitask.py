@@ -114,13 +114,18 @@ def test_rotated_digits_carry_every_target_and_hide_only_training_labels():
     from zoo.data import RotatedDigitsDataModule
     from zoo.data.rotated_digits import rotate
 
-    data = RotatedDigitsDataModule(targets=["digit", "angle", "parity", "large"], missing=0.3)
-    splits = data.load()
-    x, digit, angle, parity, large = splits["test"]
+    targets = ["digit", "angle", "parity", "large", "upright"]
+    splits = RotatedDigitsDataModule(targets=targets, missing=0.3).load()
+    x, digit, angle, parity, large, upright = splits["test"]
     assert x.shape == (899 * 4, 1, 8, 8) and not torch.isnan(digit).any()
     assert angle.abs().max() <= 45 and angle.std() > 20
     torch.testing.assert_close(parity, digit % 2)
     torch.testing.assert_close(large, (digit >= 5).float())
+    from zoo.data.digits import load_digit_images
+
+    images, labels = load_digit_images()  # the upright target is an unrotated bundled digit
+    first = (images.flatten(1) - upright[0].flatten()).abs().sum(1).argmin()
+    assert torch.equal(images[first], upright[0]) and labels[first] == digit[0]
     train_digit = splits["train"][1]
     assert torch.isnan(train_digit).float().mean().item() == pytest.approx(0.3, abs=0.03)
     image = torch.rand(1, 1, 8, 8)
@@ -142,3 +147,20 @@ def test_the_shipped_trunk_loads_by_prefix_into_another_model():
     x = torch.randn(3, 1, 8, 8)
     torch.testing.assert_close(trunk(x), net.trunk(x))
     assert net.parameter_counts() == {"multitask": 85_259, "separate": 167_691}
+
+
+def test_a_dense_head_predicts_an_image_and_masks_whole_samples():
+    from zoo.blocks import DenseHead
+
+    torch.manual_seed(0)
+    trunk = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU())
+    heads = {"digit": lambda w: MultiClassHead(w, 10), "upright": lambda w: DenseHead(w, (1, 8, 8))}
+    net = MultiTask(trunk, heads, input_shape=(1, 8, 8))
+    task = MultiTaskTask(net, targets=["digit", "upright"])
+    x, digit = torch.randn(3, 1, 8, 8), torch.tensor([1.0, 2.0, 3.0])
+    upright = torch.rand(3, 1, 8, 8)
+    upright[1] = math.nan  # the second sample has no upright image
+    losses, counts = task.head_losses((x, digit, upright), "train")
+    out = net(x)["upright"]
+    assert out.shape == (3, 1, 8, 8) and counts.tolist() == [3, 2]
+    torch.testing.assert_close(losses[1], F.mse_loss(out[[0, 2]], upright[[0, 2]]))

@@ -14,6 +14,7 @@ from zoo.blocks.gating import GLU, GatedResidualUnit, Highway, SqueezeExcite
 from zoo.blocks.heads import (
     HEADS,
     BinaryHead,
+    DenseHead,
     Head,
     MultiClassHead,
     MultiLabelHead,
@@ -38,6 +39,7 @@ __all__ = [
     "BinaryHead",
     "ConvDecoder",
     "ConvStack",
+    "DenseHead",
     "FiLMConvBlock",
     "FiLMGenerator",
     "Fusion",

@@ -5,11 +5,15 @@
 | MultiLabelHead  | one logit per label | a sigmoid each     | BCE with logits       |
 | MultiClassHead  | one logit per class | softmax            | cross-entropy         |
 | RegressionHead  | one value per target| (the value itself) | mean squared error    |
+| DenseHead       | a value per element | (the value itself) | mean squared error    |
+|                 | of an output shape  |                    | (e.g. an image)       |
 
 Losses take logits, never probabilities: log-sigmoid and log-softmax are computed stably.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -130,6 +134,18 @@ class RegressionHead(Head):
 
     def metric_input(self, logits: torch.Tensor) -> torch.Tensor:
         return logits
+
+
+class DenseHead(RegressionHead):
+    """A dense prediction (an image, a map) of `output_shape` from a feature vector: one linear
+    map to every output element, trained with mean squared error, e.g. a reconstruction head."""
+
+    def __init__(self, in_features: int, output_shape: tuple[int, ...]) -> None:
+        self.output_shape = tuple(int(s) for s in output_shape)
+        super().__init__(in_features, math.prod(self.output_shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return Head.forward(self, x).view(len(x), *self.output_shape)
 
 
 HEADS: dict[str, type[Head]] = {

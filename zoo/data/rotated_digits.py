@@ -19,6 +19,7 @@ TARGETS = {
     "angle": ("regression", 1),
     "parity": ("binary", 1),
     "large": ("binary", 1),  # digit >= 5
+    "upright": ("regression", 64),  # the digit before rotation: a dense target
 }
 
 
@@ -33,8 +34,9 @@ def rotate(images: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
 
 class RotatedDigitsDataModule(InMemoryDataModule):
     """`(image, *targets)`: each bundled digit `copies` times per split, rotated by an angle
-    uniform in [-max_angle, max_angle]; `targets` picks from digit, angle (degrees), parity and
-    large (>= 5). Targets are float tensors; `missing` hides that fraction of each training
+    uniform in [-max_angle, max_angle]; `targets` picks from digit, angle (degrees), parity,
+    large (>= 5) and upright (the unrotated image in [0, 1], a dense target). Targets are float
+    tensors; `missing` hides that fraction of each training
     target (NaN), for tasks that must mask absent labels. The digit split is the 40/10/50 split
     of `DigitsDataModule`."""
 
@@ -77,12 +79,15 @@ class RotatedDigitsDataModule(InMemoryDataModule):
                 "angle": angle,
                 "parity": (labels % 2).float(),
                 "large": (labels >= 5).float(),
+                "upright": images,
             }
             targets = []
             for name in self.targets:
                 y = values[name].clone()
                 if split == "train" and self.missing:
-                    y[torch.rand(len(y), generator=generator) < self.missing] = math.nan
+                    y[torch.rand(len(y), generator=generator) < self.missing] = (
+                        math.nan
+                    )  # per sample
                 targets.append(y)
             splits[split] = (rotate(images, angle), *targets)
         return splits

@@ -112,7 +112,7 @@ class MultiTaskTask(ZooTask):
         outputs = self.net(*inputs)
         losses, counts = [], []
         for name, y in zip(self.targets, labels, strict=True):
-            head, known = self.net.heads[name], ~torch.isnan(y)
+            head, known = self.net.heads[name], ~torch.isnan(y.view(len(y), -1)).any(1)
             out = outputs[name][known]
             y = y[known] if head.problem == "regression" else y[known].long()
             counts.append(known.sum())
