@@ -1,6 +1,7 @@
 """LightningModules, one per learning objective (imports lightning and torchmetrics)."""
 
 from zoo.tasks.base import ZooTask
+from zoo.tasks.distillation import DistillationTask
 from zoo.tasks.metric_learning import MetricLearningTask
 from zoo.tasks.multitask import MultiTaskTask
 from zoo.tasks.reconstruction import ReconstructionTask
@@ -9,6 +10,7 @@ from zoo.tasks.supervised import SupervisedTask, head_metrics
 from zoo.tasks.variational import VAETask
 
 __all__ = [
+    "DistillationTask",
     "MetricLearningTask",
     "MultiTaskTask",
     "ReconstructionTask",

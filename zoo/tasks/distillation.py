@@ -1,0 +1,104 @@
+"""Teacher-student distillation (model compression; Bucila et al. 2006, Hinton et al. 2015):
+a frozen teacher's softened outputs, and optionally its features, train a smaller student."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from zoo.blocks.features import tap_features
+from zoo.tasks.base import OptimizerFactory, SchedulerFactory
+from zoo.tasks.distill_losses import HintLoss, distillation_loss
+from zoo.tasks.supervised import SupervisedTask
+
+
+class DistillationTask(SupervisedTask):
+    """Trains `net` (the student, whose `head` is a `zoo.blocks.Head`) to match `teacher`.
+
+    Loss: alpha * cross-entropy with the labels + (1 - alpha) * T^2 * KL of the softened
+    outputs, plus `hint_weight` x FitNets hint losses for `hints` ({student layer: teacher
+    layer}, through learned adapters). The teacher is frozen (eval mode, no gradients), left out
+    of the optimizer and of the checkpoint: the checkpoint holds the student alone, and
+    `zoo.load_checkpoint` rebuilds it without the teacher. `teacher` is a module, or a config
+    to build one (e.g. `zoo.create_model` of a registry name with `pretrained: true`, or
+    `zoo.load_checkpoint` of a run's checkpoint). Metrics and `val/loss` are the student's.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        teacher: nn.Module | Mapping[str, Any],
+        temperature: float = 4.0,
+        alpha: float = 0.5,
+        hints: Mapping[str, str] | None = None,
+        hint_weight: float = 1.0,
+        optimizer: OptimizerFactory | None = None,
+        scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__(net, optimizer, scheduler, scheduler_interval)
+        if temperature <= 0:
+            raise ValueError(f"task.temperature must be positive, got {temperature}")
+        if not 0 <= alpha <= 1:
+            raise ValueError(f"task.alpha must lie in [0, 1], got {alpha}")
+        if not isinstance(teacher, nn.Module):
+            from zoo.builder import build
+
+            teacher = build(dict(teacher))
+        self.teacher = teacher.eval().requires_grad_(False)
+        self.temperature, self.alpha, self.hint_weight = temperature, alpha, hint_weight
+        self.hints = dict(hints or {})
+        self.hint_losses = nn.ModuleDict(self._hint_losses())
+        self.strict_loading = False  # checkpoints leave the teacher out
+
+    @torch.no_grad()
+    def _hint_losses(self) -> dict[str, HintLoss]:
+        """One adapter per hint, sized by a dry run of both networks on a zero batch."""
+        if not self.hints:
+            return {}
+        x = torch.zeros(2, *self.net.input_shape)
+        was_training = self.net.training
+        self.net.eval()
+        with tap_features(self.net, list(self.hints)) as student:
+            self.net(x)
+        with tap_features(self.teacher, list(self.hints.values())) as teacher:
+            self.teacher(x)
+        self.net.train(was_training)
+        return {
+            s.replace(".", "_"): HintLoss(
+                student[s].shape[1], teacher[t].shape[1], spatial=student[s].dim() == 4
+            )
+            for s, t in self.hints.items()
+        }
+
+    def train(self, mode: bool = True) -> DistillationTask:
+        super().train(mode)
+        self.teacher.eval()  # no dropout, no batch-norm updates in the teacher, ever
+        return self
+
+    def optimizer_parameters(self) -> Any:
+        return [*self.net.parameters(), *self.hint_losses.parameters()]
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        if stage != "train":  # the student is judged on its own
+            return super()._step(batch, stage)
+        *inputs, y = batch
+        with tap_features(self.net, list(self.hints)) as student_features:
+            logits = self.net(*inputs)
+        with torch.no_grad(), tap_features(self.teacher, list(self.hints.values())) as taught:
+            teacher_logits = self.teacher(*inputs)
+        loss = distillation_loss(logits, teacher_logits, y, self.temperature, self.alpha)
+        for s, t in self.hints.items():
+            hint = self.hint_losses[s.replace(".", "_")]
+            loss = loss + self.hint_weight * hint(student_features[s], taught[t])
+        self.log_loss(stage, loss, len(y))
+        return loss
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        state = checkpoint.get("state_dict", {})
+        for key in [k for k in state if k.startswith("teacher.")]:
+            del state[key]
