@@ -186,3 +186,19 @@ def test_sort_of_clevr_answers_match_the_scene():
     assert images.dtype == torch.uint8 and images.shape == (80, 3, 24, 24)
     assert is_relational(questions).float().mean() == 0.5
     assert dm.preprocess(images).max() <= 1.0
+
+
+def test_jitter_shifts_each_training_image_by_at_most_its_pixels():
+    from zoo.data import DigitsDataModule
+    from zoo.data.digits import shift_randomly
+
+    torch.manual_seed(0)
+    x = torch.full((200, 1, 8, 8), -0.5)
+    x[:, :, 3:5, 3:5] = 2.0
+    shifted = shift_randomly(x, 1)
+    assert torch.equal((shifted == 2.0).sum((1, 2, 3)), torch.full((200,), 4))  # nothing lost
+    assert torch.equal((shifted == -0.5).sum((1, 2, 3)), torch.full((200,), 60))
+    rows = (shifted == 2.0).nonzero()[:, 2].view(200, 4).min(1).values
+    assert set(rows.tolist()) == {2, 3, 4}  # every shift of -1, 0, +1 occurs
+    with pytest.raises(ValueError, match=r"data\.jitter must be 0, 1 or 2"):
+        DigitsDataModule(jitter=3)

@@ -50,7 +50,8 @@ class DigitsDataModule(InMemoryDataModule):
     The default split (train 40% / val 10% / test 50%, 899 test images) is fixed by
     `split_seed`, independent of the training seed. `scale="standard"` standardises pixels;
     `"unit"` keeps them in [0, 1] (for reconstruction); `"binary"` thresholds them at 0.5 (for
-    Bernoulli likelihoods).
+    Bernoulli likelihoods). `jitter=k` shifts every training image by up to k pixels each way,
+    afresh each batch (the augmentation behind the strong digit teachers of Hinton et al.).
     """
 
     input_shape = (1, 8, 8)
@@ -63,10 +64,14 @@ class DigitsDataModule(InMemoryDataModule):
         test_fraction: float = 0.5,
         scale: str = "standard",
         split_seed: int = 0,
+        jitter: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
     ) -> None:
         super().__init__(batch_size, eval_batch_size)
+        if not 0 <= jitter <= 2:
+            raise ValueError(f"data.jitter must be 0, 1 or 2 pixels, got {jitter}")
+        self.jitter = jitter
         if target not in TARGETS:
             raise ValueError(f"data.target={target!r}: expected one of {sorted(TARGETS)}")
         if scale not in ("standard", "unit", "binary"):
@@ -89,3 +94,21 @@ class DigitsDataModule(InMemoryDataModule):
             x = (x >= 0.5).float()
         index = stratified_split(digit, self.val_fraction, self.test_fraction, self.split_seed)
         return {k: (x[i], y[i]) for k, i in index.items()}
+
+    def on_after_batch_transfer(
+        self, batch: tuple[torch.Tensor, ...], dataloader_idx: int
+    ) -> tuple[torch.Tensor, ...]:
+        if not self.jitter or not (self.trainer and self.trainer.training):
+            return batch
+        x, *rest = batch
+        return (shift_randomly(x, self.jitter), *rest)
+
+
+def shift_randomly(x: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Shift each image (N, C, H, W) by up to `pixels` rows and columns, filling with the
+    image's corner value (the background)."""
+    n, _, h, w = x.shape
+    background = x[:, :, :1, :1]
+    padded = torch.nn.functional.pad(x - background, (pixels,) * 4) + background
+    dy, dx = torch.randint(0, 2 * pixels + 1, (2, n), device=x.device).tolist()
+    return torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(n)])
