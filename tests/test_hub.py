@@ -33,6 +33,7 @@ PUBLISHED = [
     "seq2seq_reverse",
     "seq2seq_reverse_attention",
     "siamese_glyphs",
+    "teacher_digits",
     "triplet_glyphs",
     "vae_digits",
 ]
