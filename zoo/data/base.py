@@ -90,16 +90,19 @@ class InMemoryDataModule(L.LightningDataModule):
                 k: tuple(t.to(device) for t in split) for k, split in self.load().items()
             }
 
+    def sharding(self) -> dict[str, int]:
+        """Seed and DDP rank for a batch iterator: the seed follows the run's seed_everything."""
+        trainer = self.trainer
+        return {
+            "seed": int(torch.randint(2**62, ())),
+            "rank": trainer.global_rank if trainer else 0,
+            "world_size": trainer.world_size if trainer else 1,
+        }
+
     def _batches(self, split: str, batch_size: int | None, shuffle: bool) -> TensorBatches:
         self.setup()
-        trainer = self.trainer
         return TensorBatches(
-            *self.splits[split],
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=int(torch.randint(2**62, ())),  # follows the run's seed_everything
-            rank=trainer.global_rank if trainer else 0,
-            world_size=trainer.world_size if trainer else 1,
+            *self.splits[split], batch_size=batch_size, shuffle=shuffle, **self.sharding()
         )
 
     def train_dataloader(self) -> TensorBatches:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 
 from zoo.data.base import InMemoryDataModule, Split
-from zoo.data.digits import load_digit_images, stratified_split
+from zoo.data.digits import repeated_digit_splits
 
 MODALITIES = ("image", "tone")
 
@@ -84,11 +84,9 @@ class DigitTonesDataModule(InMemoryDataModule):
         self.input_shape = tuple(shapes[m] for m in modalities)
 
     def load_unit(self) -> dict[str, Split]:
-        x, digit = load_digit_images()
         generator = torch.Generator().manual_seed(self.seed)
         splits = {}
-        for split, index in stratified_split(digit, 0.1, 0.5, 0).items():
-            images, labels = x[index].repeat(self.copies, 1, 1, 1), digit[index].repeat(self.copies)
+        for split, (images, labels) in repeated_digit_splits(self.copies).items():
             inputs = {
                 "image": hide_half(images, generator),
                 "tone": tones(labels // 2, self.tone_length, self.noise, generator),

@@ -44,6 +44,16 @@ def stratified_split(
     return {"train": train, "val": val, "test": test}
 
 
+def repeated_digit_splits(copies: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """The default 40/10/50 split of the bundled digits, each image and label `copies` times,
+    for generated variants that draw something new for every copy."""
+    x, digit = load_digit_images()
+    return {
+        split: (x[index].repeat(copies, 1, 1, 1), digit[index].repeat(copies))
+        for split, index in stratified_split(digit, 0.1, 0.5, 0).items()
+    }
+
+
 class DigitsDataModule(InMemoryDataModule):
     """Digits as a multi-class (`target="digit"`) or binary even/odd (`target="parity"`) task.
 

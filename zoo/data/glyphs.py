@@ -124,12 +124,9 @@ class GlyphsDataModule(InMemoryDataModule):
 
     def train_dataloader(self) -> ClassBalancedBatches:
         self.setup()
-        trainer = self.trainer
         return ClassBalancedBatches(
             *self.splits["train"],
             classes_per_batch=self.classes_per_batch,
             samples_per_class=self.batch_size // self.classes_per_batch,
-            seed=int(torch.randint(2**62, ())),
-            rank=trainer.global_rank if trainer else 0,
-            world_size=trainer.world_size if trainer else 1,
+            **self.sharding(),
         )

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.data.base import InMemoryDataModule, Split
-from zoo.data.digits import load_digit_images, stratified_split
+from zoo.data.digits import repeated_digit_splits
 
 # name -> (problem, outputs)
 TARGETS = {
@@ -68,11 +68,9 @@ class RotatedDigitsDataModule(InMemoryDataModule):
         self.max_angle, self.copies, self.missing, self.seed = max_angle, copies, missing, seed
 
     def load_unit(self) -> dict[str, Split]:
-        x, digit = load_digit_images()
         generator = torch.Generator().manual_seed(self.seed)
         splits = {}
-        for split, index in stratified_split(digit, 0.1, 0.5, 0).items():
-            images, labels = x[index].repeat(self.copies, 1, 1, 1), digit[index].repeat(self.copies)
+        for split, (images, labels) in repeated_digit_splits(self.copies).items():
             angle = (torch.rand(len(labels), generator=generator) * 2 - 1) * self.max_angle
             values = {
                 "digit": labels.float(),
