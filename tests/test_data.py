@@ -202,3 +202,36 @@ def test_jitter_shifts_each_training_image_by_at_most_its_pixels():
     assert set(rows.tolist()) == {2, 3, 4}  # every shift of -1, 0, +1 occurs
     with pytest.raises(ValueError, match=r"data\.jitter must be 0, 1 or 2"):
         DigitsDataModule(jitter=3)
+
+
+def test_held_out_classes_leave_train_and_val_but_stay_in_test():
+    from zoo.data import DigitsDataModule
+
+    full = DigitsDataModule().load_unit()
+    held = DigitsDataModule(held_out_classes=[3, 7]).load_unit()
+    for split in ("train", "val"):
+        labels = held[split][1]
+        assert not torch.isin(labels, torch.tensor([3, 7])).any()
+        assert len(labels) == (~torch.isin(full[split][1], torch.tensor([3, 7]))).sum()
+    assert torch.equal(held["test"][1], full["test"][1])
+    with pytest.raises(ValueError, match=r"held_out_classes must be some of the digits 0-9"):
+        DigitsDataModule(held_out_classes=[10])
+    with pytest.raises(ValueError, match=r"not all of them"):
+        DigitsDataModule(held_out_classes=list(range(10)))
+
+
+def test_values_attached_to_training_ride_along_with_their_samples():
+    from zoo.data import DigitsDataModule
+
+    dm = DigitsDataModule(batch_size=100)
+    dm.setup()
+    _, y = dm.splits["train"]
+    dm.attach_to_training(y * 10)
+    for bx, by, attached in dm.train_dataloader():
+        assert torch.equal(attached, by * 10) and len(bx) == len(by)
+    assert len(dm.val_dataloader().tensors) == 2  # only training batches carry them
+    with pytest.raises(ValueError, match=r"attach_to_training: 5 rows for 718 training"):
+        dm.attach_to_training(y[:5])
+    dm.attach_to_training(None)
+    assert len(next(iter(dm.train_dataloader()))) == 2
+    assert not DigitsDataModule(jitter=1).fixed_training_inputs

@@ -1,6 +1,7 @@
 """Teacher-student distillation task: the teacher stays frozen and out of the checkpoint, the
 student's checkpoint loads alone, hints get adapters that train."""
 
+import pytest
 import torch
 from conftest import compose_train
 
@@ -66,3 +67,65 @@ def test_the_distilled_student_beats_the_same_student_from_labels_alone(tmp_path
     distilled = sum(accuracy(0.5, s) for s in seeds) / len(seeds)
     # measured: 0.974 vs 0.983 over seeds 1-3, ~8 fewer errors out of 899
     assert distilled > scratch + 0.004, (scratch, distilled)
+
+
+def test_cached_teacher_outputs_train_the_same_student_with_one_teacher_pass(tmp_path):
+    def fit(cache: bool) -> tuple[torch.nn.Module, int]:
+        overrides = ["experiment=distill_small_digits", "trainer.max_epochs=2", "logger=none"]
+        cfg = compose_train([*overrides, f"task.cache_teacher={cache}"], tmp_path / str(cache))
+        torch.manual_seed(0)  # the same student and the same batches in both runs
+        datamodule, task, trainer = build(cfg)
+        calls = []
+        task.teacher.register_forward_hook(lambda *_: calls.append(1))
+        trainer.fit(task, datamodule=datamodule)
+        assert datamodule.attached is None  # detached after training
+        return task.net, len(calls)
+
+    cached, cached_calls = fit(True)
+    live, live_calls = fit(False)
+    assert cached_calls == 1 and live_calls == 2 * 12  # one pass vs one per step (12 a epoch)
+    for key, value in live.state_dict().items():
+        torch.testing.assert_close(cached.state_dict()[key], value, rtol=1e-4, atol=1e-5)
+
+
+def test_cached_teacher_outputs_refuse_augmented_inputs(tmp_path):
+    overrides = ["experiment=distill_digits", "task.cache_teacher=true", "data.jitter=1"]
+    datamodule, task, trainer = build(compose_train([*overrides, "logger=none"], tmp_path))
+    with pytest.raises(ValueError, match=r"cache_teacher needs .* training inputs stay fixed"):
+        trainer.fit(task, datamodule=datamodule)
+
+
+def test_small_students_prefer_low_temperatures(tmp_path):
+    """Hinton et al. 2015, section 3: with 30 units per layer, T of 2.5-4 beats T above 8."""
+    from zoo.run import train
+
+    def accuracy(temperature: float, seed: int) -> float:
+        overrides = ["experiment=distill_small_digits", f"task.temperature={temperature}"]
+        out = tmp_path / f"{temperature}_{seed}"
+        return train(compose_train([*overrides, f"seed={seed}", "logger=none"], out))["test/acc"]
+
+    seeds = (1, 2)
+    low = sum(accuracy(2.5, s) for s in seeds) / len(seeds)
+    high = sum(accuracy(20.0, s) for s in seeds) / len(seeds)
+    assert low > high + 0.004, (low, high)
+
+
+def test_a_student_learns_a_class_its_transfer_set_lacks(tmp_path):
+    """No 3 and no label in the transfer set: the teacher's soft targets still teach 3s, once
+    the never-tuned bias of class 3 is raised (Hinton et al. 2015, section 3)."""
+    from zoo.distill_report import measure, raise_bias
+    from zoo.run import train
+
+    def accuracy_on_threes(alpha: float) -> tuple[float, float]:
+        overrides = ["experiment=distill_without_threes", f"task.alpha={alpha}", "logger=none"]
+        cfg = compose_train(overrides, tmp_path / str(alpha))
+        train(cfg)
+        datamodule, *_ = build(cfg)
+        x, y = datamodule.load()["test"]
+        student = zoo.load_checkpoint(tmp_path / str(alpha) / "checkpoints" / "last.ckpt")
+        raised = raise_bias(student, [3], 3.5)
+        return tuple(measure("student", s, x, y, classes=[3]).accuracy for s in (student, raised))
+
+    assert accuracy_on_threes(1.0) == (0.0, 0.0)  # from the labels alone, never a 3
+    as_trained, raised = accuracy_on_threes(0.0)
+    assert as_trained > 0.1 and raised > 0.75  # measured: 0.27 and 0.93

@@ -5,7 +5,9 @@
 Model: `experiment=mlp_digits` (64-128-128-10 MLP, Adam, batch 64), built from the config for
 every row. Baseline (1.00): a plain PyTorch loop slicing batches from resident tensors. Rows:
 the same loop over `TensorBatches` and over `DataLoader(TensorDataset)`, and `train.py`'s
-Lightning stack, lean and with the experiment's defaults.
+Lightning stack, lean and with the experiment's defaults. A second table times a step of
+`experiment=distill_digits` with the teacher run at every step (baseline) and with its outputs
+cached once (`task.cache_teacher=true`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,24 @@ def lightning_run(overrides: list[str], epochs: int) -> float:
     return 1000 * elapsed / trainer.global_step
 
 
+def best_of(setups: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+    """The fastest of `repeats` measurements per row, interleaved so that a slow spell of the
+    machine hits every row."""
+    rows = {name: float("inf") for name in setups}
+    for _ in range(repeats):
+        for name, measure in setups.items():
+            rows[name] = min(rows[name], measure())
+    return rows
+
+
+def print_table(rows: dict[str, float]) -> None:
+    """ms per step and the ratio to the first row."""
+    base = next(iter(rows.values()))
+    print(f"| {'setup':<44} | ms/step | ratio |\n|{'-' * 46}|---------|-------|")
+    for name, ms in rows.items():
+        print(f"| {name:<44} | {ms:7.3f} | {ms / base:5.2f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30, help="epochs per measurement")
@@ -97,17 +117,26 @@ def main(argv: list[str] | None = None) -> None:
             [*common, "callbacks.progress_bar=null"], args.epochs
         ),
     }
-    rows = {name: float("inf") for name in setups}
-    for _ in range(args.repeats):  # interleaved, so a slow spell of the machine hits every row
-        for name, measure in setups.items():
-            rows[name] = min(rows[name], measure())
-    base = next(iter(rows.values()))
+    rows = best_of(setups, args.repeats)
     print(
         f"digits MLP, batch 64, {args.epochs} epochs, best of {args.repeats}, torch {torch.__version__}"
     )
-    print(f"| {'setup':<44} | ms/step | ratio |\n|{'-' * 46}|---------|-------|")
-    for name, ms in rows.items():
-        print(f"| {name:<44} | {ms:7.3f} | {ms / base:5.2f} |")
+    print_table(rows)
+
+    distill = ["experiment=distill_digits", *lean[1:]]
+    rows = best_of(
+        {
+            "distill_digits, teacher every step (baseline)": lambda: lightning_run(
+                [*distill, "task.cache_teacher=false"], args.epochs
+            ),
+            "distill_digits, teacher outputs cached": lambda: lightning_run(
+                [*distill, "task.cache_teacher=true"], args.epochs
+            ),
+        },
+        args.repeats,
+    )
+    print("\nteacher_digits CNN -> 2 x 800 MLP student, train.py lean")
+    print_table(rows)
 
 
 if __name__ == "__main__":

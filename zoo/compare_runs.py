@@ -86,15 +86,19 @@ def plot_curves(ax, runs: list[Run], metric: str) -> None:
 
 
 def plot_against(ax, runs: list[Run], metric: str, x: str, group: str | None) -> None:
-    """The final `metric` against the numeric override `x`, one line per value of `group`."""
-    lines: dict[str, list[tuple[float, float]]] = {}
+    """The final `metric` against the numeric override `x`, one line per value of `group`;
+    runs that share both (e.g. seeds) are averaged into one point."""
+    lines: dict[str, dict[float, list[float]]] = {}
     for run in runs:
         if x not in run.overrides or metric not in run.final:
             raise KeyError(f"run {run.label!r} lacks override {x!r} or metric {metric!r}")
         name = f"{group}={run.overrides.get(group)}" if group else metric
-        lines.setdefault(name, []).append((float(run.overrides[x]), run.final[metric]))
+        lines.setdefault(name, {}).setdefault(float(run.overrides[x]), []).append(run.final[metric])
     for name, points in lines.items():
-        ax.plot(*zip(*sorted(points), strict=True), marker="o", label=name)
+        xs = sorted(points)
+        repeats = {len(points[v]) for v in xs}
+        label = name if repeats == {1} else f"{name} (mean of {max(repeats)})"
+        ax.plot(xs, [sum(points[v]) / len(points[v]) for v in xs], marker="o", label=label)
     ax.set(xlabel=x, ylabel=f"final {metric}")
 
 

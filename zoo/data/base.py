@@ -30,6 +30,9 @@ class InMemoryDataModule(L.LightningDataModule):
     `num_outputs` (logits the head must produce). `raw_max` is the raw value that maps to 1
     (16 for digits, 255 for 8-bit images); `standardize_dims` the dimensions whose mean and
     std are shared (`(0, 1, 2, 3)`: one value; `(0, 2, 3)`: one per channel; `None`: keep [0, 1]).
+    `fixed_training_inputs`: training batches hold the stored rows as they are (no augmentation
+    or preprocessing on the way), so per-sample results such as a teacher's outputs can be
+    computed once and ride along (`attach_to_training`).
     """
 
     input_shape: tuple[int, ...] = ()
@@ -47,6 +50,27 @@ class InMemoryDataModule(L.LightningDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.splits: dict[str, Split] = {}
         self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.attached: torch.Tensor | None = None
+
+    @property
+    def fixed_training_inputs(self) -> bool:
+        return True
+
+    def attach_to_training(self, values: torch.Tensor | None) -> None:
+        """Every training batch ends with the rows of `values` (one per training sample) that
+        match its samples; `None` detaches them."""
+        if values is not None and len(values) != len(self.splits["train"][0]):
+            raise ValueError(
+                f"attach_to_training: {len(values)} rows for "
+                f"{len(self.splits['train'][0])} training samples"
+            )
+        self.attached = values
+
+    def training_tensors(self) -> Split:
+        """The training split's tensors, and the attached values if any."""
+        self.setup()
+        train = self.splits["train"]
+        return train if self.attached is None else (*train, self.attached)
 
     def load_unit(self) -> dict[str, Split]:
         raise NotImplementedError
@@ -101,9 +125,8 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def _batches(self, split: str, batch_size: int | None, shuffle: bool) -> TensorBatches:
         self.setup()
-        return TensorBatches(
-            *self.splits[split], batch_size=batch_size, shuffle=shuffle, **self.sharding()
-        )
+        tensors = self.training_tensors() if split == "train" else self.splits[split]
+        return TensorBatches(*tensors, batch_size=batch_size, shuffle=shuffle, **self.sharding())
 
     def train_dataloader(self) -> TensorBatches:
         # `overfit_batches` must see the same batches every epoch: no shuffling then

@@ -62,6 +62,8 @@ class DigitsDataModule(InMemoryDataModule):
     `"unit"` keeps them in [0, 1] (for reconstruction); `"binary"` thresholds them at 0.5 (for
     Bernoulli likelihoods). `jitter=k` shifts every training image by up to k pixels each way,
     afresh each batch (the augmentation behind the strong digit teachers of Hinton et al.).
+    `held_out_classes` leaves those digits out of the train and val splits, the test split
+    keeps them: e.g. a distillation transfer set without any 3 (Hinton et al. 2015, 3).
     """
 
     input_shape = (1, 8, 8)
@@ -75,6 +77,7 @@ class DigitsDataModule(InMemoryDataModule):
         scale: str = "standard",
         split_seed: int = 0,
         jitter: int = 0,
+        held_out_classes: list[int] | None = None,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
     ) -> None:
@@ -82,6 +85,12 @@ class DigitsDataModule(InMemoryDataModule):
         if not 0 <= jitter <= 2:
             raise ValueError(f"data.jitter must be 0, 1 or 2 pixels, got {jitter}")
         self.jitter = jitter
+        self.held_out_classes = sorted(held_out_classes or [])
+        if not set(self.held_out_classes) < set(range(10)):
+            raise ValueError(
+                f"data.held_out_classes must be some of the digits 0-9, not all of them, "
+                f"got {held_out_classes}"
+            )
         if target not in TARGETS:
             raise ValueError(f"data.target={target!r}: expected one of {sorted(TARGETS)}")
         if scale not in ("standard", "unit", "binary"):
@@ -103,7 +112,14 @@ class DigitsDataModule(InMemoryDataModule):
         if self.binary:  # pixels on where at least half-inked, for Bernoulli likelihoods
             x = (x >= 0.5).float()
         index = stratified_split(digit, self.val_fraction, self.test_fraction, self.split_seed)
+        held_out = torch.isin(digit, torch.tensor(self.held_out_classes, dtype=digit.dtype))
+        for split in ("train", "val"):
+            index[split] = index[split][~held_out[index[split]]]
         return {k: (x[i], y[i]) for k, i in index.items()}
+
+    @property
+    def fixed_training_inputs(self) -> bool:
+        return not self.jitter
 
     def on_after_batch_transfer(
         self, batch: tuple[torch.Tensor, ...], dataloader_idx: int

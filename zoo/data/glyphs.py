@@ -122,6 +122,10 @@ class GlyphsDataModule(InMemoryDataModule):
             splits[split] = (images, label)
         return splits
 
+    @property
+    def fixed_training_inputs(self) -> bool:
+        return False  # class-balanced batches end with the labels: nothing rides along
+
     def train_dataloader(self) -> ClassBalancedBatches:
         self.setup()
         return ClassBalancedBatches(

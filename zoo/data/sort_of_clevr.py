@@ -171,6 +171,10 @@ class SortOfClevrDataModule(InMemoryDataModule):
             splits[split] = (scenes[scene], questions, targets)
         return splits
 
+    @property
+    def fixed_training_inputs(self) -> bool:
+        return self.scene == "objects"  # images are decoded from bytes on the device
+
     def on_after_batch_transfer(
         self, batch: tuple[torch.Tensor, ...], dataloader_idx: int
     ) -> tuple[torch.Tensor, ...]:

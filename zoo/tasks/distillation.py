@@ -25,6 +25,8 @@ class DistillationTask(SupervisedTask):
     `zoo.load_checkpoint` rebuilds it without the teacher. `teacher` is a module, or a config
     to build one (e.g. `zoo.create_model` of a registry name with `pretrained: true`, or
     `zoo.load_checkpoint` of a run's checkpoint). Metrics and `val/loss` are the student's.
+    `cache_teacher`: the teacher's outputs for the training split are computed once when
+    training starts, not at every step (a fixed transfer set: no augmentation, no hints).
     """
 
     def __init__(
@@ -35,6 +37,7 @@ class DistillationTask(SupervisedTask):
         alpha: float = 0.5,
         hints: Mapping[str, str] | None = None,
         hint_weight: float = 1.0,
+        cache_teacher: bool = False,
         optimizer: OptimizerFactory | None = None,
         scheduler: SchedulerFactory | None = None,
         scheduler_interval: str = "epoch",
@@ -51,6 +54,12 @@ class DistillationTask(SupervisedTask):
         self.teacher = teacher.eval().requires_grad_(False)
         self.temperature, self.alpha, self.hint_weight = temperature, alpha, hint_weight
         self.hints = dict(hints or {})
+        if cache_teacher and self.hints:
+            raise ValueError(
+                "task.cache_teacher keeps the teacher's outputs only, task.hints need its "
+                f"features at every step: set one of them off (hints: {self.hints})"
+            )
+        self.cache_teacher = cache_teacher
         self.hint_losses = nn.ModuleDict(self._hint_losses())
         self.strict_loading = False  # checkpoints leave the teacher out
 
@@ -82,14 +91,40 @@ class DistillationTask(SupervisedTask):
     def optimizer_parameters(self) -> Any:
         return [*self.net.parameters(), *self.hint_losses.parameters()]
 
+    def on_fit_start(self) -> None:
+        if self.cache_teacher:
+            self._attach_teacher_outputs()
+
+    def on_fit_end(self) -> None:
+        if self.cache_teacher:
+            self.trainer.datamodule.attach_to_training(None)
+
+    @torch.no_grad()
+    def _attach_teacher_outputs(self) -> None:
+        """The teacher's outputs for every training sample, riding along with the batches."""
+        datamodule = self.trainer.datamodule
+        if not getattr(datamodule, "fixed_training_inputs", False):
+            raise ValueError(
+                "task.cache_teacher needs in-memory data whose training inputs stay fixed (no "
+                f"augmentation such as data.jitter), got {type(datamodule).__name__}"
+            )
+        datamodule.attach_to_training(None)
+        *inputs, _ = datamodule.training_tensors()
+        chunks = zip(*(t.split(1024) for t in inputs), strict=True)
+        datamodule.attach_to_training(torch.cat([self.teacher(*chunk) for chunk in chunks]))
+
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         if stage != "train":  # the student is judged on its own
             return super()._step(batch, stage)
-        *inputs, y = batch
+        if self.cache_teacher:
+            *inputs, y, teacher_logits = batch
+        else:
+            *inputs, y = batch
         with tap_features(self.net, list(self.hints)) as student_features:
             logits = self.net(*inputs)
-        with torch.no_grad(), tap_features(self.teacher, list(self.hints.values())) as taught:
-            teacher_logits = self.teacher(*inputs)
+        if not self.cache_teacher:
+            with torch.no_grad(), tap_features(self.teacher, list(self.hints.values())) as taught:
+                teacher_logits = self.teacher(*inputs)
         loss = distillation_loss(logits, teacher_logits, y, self.temperature, self.alpha)
         for s, t in self.hints.items():
             hint = self.hint_losses[s.replace(".", "_")]
