@@ -129,3 +129,26 @@ def test_a_student_learns_a_class_its_transfer_set_lacks(tmp_path):
     assert accuracy_on_threes(1.0) == (0.0, 0.0)  # from the labels alone, never a 3
     as_trained, raised = accuracy_on_threes(0.0)
     assert as_trained > 0.1 and raised > 0.75  # measured: 0.27 and 0.93
+
+
+def test_the_temperature_sweep_runs_as_a_multirun_and_plots_means_over_seeds(tmp_path):
+    from conftest import QUIET, run_train_py
+
+    from zoo.compare_runs import compare
+
+    result = run_train_py(
+        "-m",
+        "experiment=distill_temperature_digits",
+        "task.temperature=2.5,20",
+        "task.alpha=0.5",
+        "seed=1,2",
+        "trainer.max_epochs=2",
+        f"paths.log_dir={tmp_path}",
+        *QUIET,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (sweep,) = (tmp_path / "distill_temperature_digits" / "multiruns").iterdir()
+    plot, table = compare(sweep, "test/acc", x="task.temperature", group="task.alpha")
+    assert plot.name == "test_acc_vs_temperature.png" and plot.stat().st_size > 10_000
+    assert len(table.splitlines()) == 2 + 4

@@ -115,3 +115,24 @@ def test_optuna_search_finds_and_reports_the_best_trial(tmp_path):
     results = (sweep_dir / "optimization_results.yaml").read_text()
     assert "optimizer.lr" in results and "best_value" in results
     assert len([d for d in sweep_dir.iterdir() if (d / ".hydra").is_dir()]) == 3
+
+
+def test_runs_sharing_a_point_are_averaged_in_the_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from zoo.compare_runs import Run, plot_against
+
+    def run(t: str, alpha: str, acc: float) -> Run:
+        return Run({"t": t, "a": alpha}, "", [{"epoch": 0, "test/acc": acc}])
+
+    runs = [run("1", "0.5", 0.9), run("1", "0.5", 0.8), run("4", "0.5", 0.7), run("1", "1", 0.6)]
+    fig, ax = plt.subplots()
+    plot_against(ax, runs, "test/acc", x="t", group="a")
+    (half, one) = ax.lines
+    assert half.get_label() == "a=0.5 (mean of 2)" and one.get_label() == "a=1"
+    assert list(half.get_xdata()) == [1.0, 4.0]
+    assert list(half.get_ydata()) == pytest.approx([0.85, 0.7])
+    plt.close(fig)
