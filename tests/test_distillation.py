@@ -39,6 +39,7 @@ def test_hints_get_adapters_that_the_optimizer_trains(tmp_path):
         [
             "experiment=distill_digits",
             "task.hints={backbone.layers.1: backbone.1.layers.1}",
+            "task.cache_teacher=false",
             "trainer.max_epochs=1",
             "logger=none",
         ],

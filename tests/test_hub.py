@@ -23,6 +23,8 @@ PUBLISHED = [
     "binary_digits",
     "cnn_digits",
     "dae_digits",
+    "distill_digits",
+    "distill_small_digits",
     "film_sort_of_clevr",
     "koch_glyphs",
     "mlp_digits",
@@ -48,7 +50,7 @@ def test_the_published_experiments_ship_weights():
         "multitask_digits",
     ]
     total = sum(f.stat().st_size for f in hub.REGISTRY.rglob("*"))
-    assert total < 5e6  # a few MB at most
+    assert total < 1e7  # a few MB: the largest, distill_digits' 2 x 800 MLP, is 2.8 MB
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -6,7 +6,7 @@ Model: `experiment=mlp_digits` (64-128-128-10 MLP, Adam, batch 64), built from t
 every row. Baseline (1.00): a plain PyTorch loop slicing batches from resident tensors. Rows:
 the same loop over `TensorBatches` and over `DataLoader(TensorDataset)`, and `train.py`'s
 Lightning stack, lean and with the experiment's defaults. A second table times a step of
-`experiment=distill_digits` with the teacher run at every step (baseline) and with its outputs
+`experiment=distill_small_digits` with the teacher run at every step (baseline) and with its outputs
 cached once (`task.cache_teacher=true`).
 """
 
@@ -123,19 +123,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     print_table(rows)
 
-    distill = ["experiment=distill_digits", *lean[1:]]
+    distill = ["experiment=distill_small_digits", *lean[1:]]
     rows = best_of(
         {
-            "distill_digits, teacher every step (baseline)": lambda: lightning_run(
+            "teacher run at every step (baseline)": lambda: lightning_run(
                 [*distill, "task.cache_teacher=false"], args.epochs
             ),
-            "distill_digits, teacher outputs cached": lambda: lightning_run(
+            "teacher outputs cached once (cache_teacher)": lambda: lightning_run(
                 [*distill, "task.cache_teacher=true"], args.epochs
             ),
         },
         args.repeats,
     )
-    print("\nteacher_digits CNN -> 2 x 800 MLP student, train.py lean")
+    print("\ndistill_small_digits: teacher_digits CNN -> 2 x 30 MLP student, train.py lean")
     print_table(rows)
 
 

@@ -78,6 +78,11 @@ def measure(name: str, net: nn.Module, x: torch.Tensor, y: torch.Tensor, classes
     )
 
 
+def times(ratio: float) -> str:
+    """A ratio as '16.6x', or '0.08x' below one."""
+    return f"{ratio:.2f}x" if ratio < 1 else f"{ratio:.1f}x"
+
+
 def table(rows: list[Row], classes: list[int] | None = None) -> str:
     """Markdown: one row per model; ratios against the first row."""
     base = rows[0]
@@ -90,8 +95,8 @@ def table(rows: list[Row], classes: list[int] | None = None) -> str:
     for r in rows:
         lines.append(
             f"| {r.name} | {r.accuracy:.4f} | {r.errors} | {r.params:,} | "
-            f"{base.params / r.params:.1f}x | {r.batch_ms:.2f} | {base.batch_ms / r.batch_ms:.1f}x | "
-            f"{r.single_ms:.3f} | {base.single_ms / r.single_ms:.1f}x |"
+            f"{times(base.params / r.params)} | {r.batch_ms:.2f} | {times(base.batch_ms / r.batch_ms)} | "
+            f"{r.single_ms:.3f} | {times(base.single_ms / r.single_ms)} |"
         )
     return "\n".join(lines)
 
