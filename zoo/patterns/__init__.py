@@ -10,6 +10,7 @@ from zoo.patterns.relation import RelationNetwork
 from zoo.patterns.seq2seq import Seq2Seq
 from zoo.patterns.sequence import SequenceModel
 from zoo.patterns.siamese import Siamese
+from zoo.patterns.teacher_student import TeacherStudent
 from zoo.patterns.vae import VAE
 from zoo.patterns.vqa import ConcatVQA, FiLMVQA
 
@@ -28,4 +29,5 @@ __all__ = [
     "Seq2Seq",
     "SequenceModel",
     "Siamese",
+    "TeacherStudent",
 ]

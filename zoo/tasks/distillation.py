@@ -10,13 +10,15 @@ import torch
 from torch import nn
 
 from zoo.blocks.features import tap_features
+from zoo.patterns.teacher_student import freeze
 from zoo.tasks.base import OptimizerFactory, SchedulerFactory
 from zoo.tasks.distill_losses import HintLoss, distillation_loss
 from zoo.tasks.supervised import SupervisedTask
 
 
 class DistillationTask(SupervisedTask):
-    """Trains `net` (the student, whose `head` is a `zoo.blocks.Head`) to match `teacher`.
+    """Trains `net` (the student, whose `head` is a `zoo.blocks.Head`) to match `teacher`: the
+    `zoo.patterns.TeacherStudent` pattern with Lightning, configs and checkpoints.
 
     Loss: alpha * cross-entropy with the labels + (1 - alpha) * T^2 * KL of the softened
     outputs, plus `hint_weight` x FitNets hint losses for `hints` ({student layer: teacher
@@ -51,7 +53,7 @@ class DistillationTask(SupervisedTask):
             from zoo.builder import build
 
             teacher = build(dict(teacher))
-        self.teacher = teacher.eval().requires_grad_(False)
+        self.teacher = freeze(teacher)
         self.temperature, self.alpha, self.hint_weight = temperature, alpha, hint_weight
         self.hints = dict(hints or {})
         if cache_teacher and self.hints:

@@ -1,0 +1,46 @@
+"""The TeacherStudent pattern in a plain PyTorch loop: the teacher stays frozen and out of the
+saved weights, the student learns from it."""
+
+import torch
+
+import zoo
+from zoo.data import DigitsDataModule
+from zoo.patterns import Classifier, TeacherStudent
+from zoo.tasks.distill_losses import distillation_loss
+
+
+def mlp_student() -> Classifier:
+    return Classifier(zoo.blocks.MLP(64, [64]), zoo.blocks.MultiClassHead(64, 10), (1, 8, 8))
+
+
+def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher():
+    torch.manual_seed(0)
+    teacher = zoo.create_model("teacher_digits", pretrained=True)
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    student = mlp_student()
+    pair = TeacherStudent(teacher, student).train()
+    assert pair.student.training and not pair.teacher.training
+    splits = DigitsDataModule().load()
+    x, _ = splits["train"]  # the labels stay unread
+    optimizer = torch.optim.Adam(pair.student.parameters(), lr=3e-3)
+    for _ in range(40):
+        for index in torch.randperm(len(x)).split(64):
+            logits, taught = pair(x[index])
+            assert not taught.requires_grad
+            loss = distillation_loss(logits, taught, None, temperature=4.0, alpha=0.0)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    assert all(p.grad is None for p in pair.teacher.parameters())
+    for key, value in pair.teacher.state_dict().items():
+        assert torch.equal(value, before[key]), key  # batch-norm statistics included
+    x_test, y_test = splits["test"]
+    student.eval()
+    accuracy = (student(x_test).argmax(1) == y_test).float().mean()
+    assert accuracy > 0.93, accuracy  # the labels were never read
+
+    saved = pair.state_dict()
+    assert set(saved) == {f"student.{k}" for k in student.state_dict()}
+    fresh = TeacherStudent(zoo.create_model("teacher_digits", pretrained=True), mlp_student())
+    fresh.load_state_dict(saved)  # strict: no teacher weights needed
+    torch.testing.assert_close(fresh.student.eval()(x_test), student(x_test))
