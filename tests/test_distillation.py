@@ -153,3 +153,19 @@ def test_the_temperature_sweep_runs_as_a_multirun_and_plots_means_over_seeds(tmp
     plot, table = compare(sweep, "test/acc", x="task.temperature", group="task.alpha")
     assert plot.name == "test_acc_vs_temperature.png" and plot.stat().st_size > 10_000
     assert len(table.splitlines()) == 2 + 4
+
+
+def test_a_run_checkpoint_teaches_by_its_path(tmp_path):
+    from zoo.run import train
+
+    teacher_run = compose_train(["experiment=mlp_digits", "trainer.max_epochs=2"], tmp_path / "t")
+    train(teacher_run)
+    checkpoint = tmp_path / "t" / "checkpoints" / "last.ckpt"
+    overrides = ["experiment=distill_small_digits", f"task.teacher={checkpoint}", "logger=none"]
+    cfg = compose_train([*overrides, "trainer.max_epochs=1"], tmp_path / "s")
+    datamodule, task, trainer = build(cfg)
+    trainer.fit(task, datamodule=datamodule)
+    expected = zoo.load_checkpoint(checkpoint).state_dict()
+    assert task.teacher.state_dict().keys() == expected.keys()
+    assert all(torch.equal(v, expected[k]) for k, v in task.teacher.state_dict().items())
+    assert not any(p.requires_grad for p in task.teacher.parameters())

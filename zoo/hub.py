@@ -247,3 +247,14 @@ def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:
     }
     load_state(model, state, strict=strict)
     return model.eval()
+
+
+def load_model(source: str | Path) -> nn.Module:
+    """A trained network from what a user names: a registry model (its pretrained weights), a
+    directory written by `save_pretrained`, or a train.py checkpoint (`.ckpt`)."""
+    path = Path(source)
+    if path.suffix == ".ckpt":
+        return load_checkpoint(path)
+    if path.is_dir():
+        return from_pretrained(path)
+    return create_model(str(source), pretrained=True)

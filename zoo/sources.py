@@ -34,13 +34,8 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
         net, card = hub.load_checkpoint(path), {"command": record.get("command")}
         data, task = run.get("data"), run.get("task")
     else:
-        directory = path if path.is_dir() else None
-        net = (
-            hub.from_pretrained(directory)
-            if directory
-            else hub.create_model(source, pretrained=True)
-        )
-        card = hub.read_card(directory) if directory else hub.model_card(source)
+        net = hub.load_model(source)
+        card = hub.read_card(path) if path.is_dir() else hub.model_card(source)
         data, task = card.get("data"), card.get("task")
     if not data or not task:
         raise ValueError(f"{source} does not say which data and task it was trained with")
