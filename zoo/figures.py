@@ -157,3 +157,27 @@ class TaskWeightsFigure(L.Callback):
             Path(trainer.default_root_dir) / "task_weights.png", dpi=120, bbox_inches="tight"
         )
         plt.close(fig)
+
+
+class SamplesFigure(L.Callback):
+    """On test end, write `samples.png`: `count` images from `net.sample` (a GAN, a PixelCNN)
+    in `rows` rows, drawn with a fixed seed."""
+
+    def __init__(self, count: int = 32, rows: int = 4) -> None:
+        self.count, self.rows = count, rows
+
+    @torch.no_grad()
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        net = pl_module.net.eval()
+        samples = net.sample(self.count, torch.Generator(device=pl_module.device).manual_seed(0))
+        fig, ax = plt.subplots(figsize=(self.count / self.rows * 0.6, self.rows * 0.6))
+        _grid(ax, samples, self.rows)
+        fig.savefig(Path(trainer.default_root_dir) / "samples.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)

@@ -21,6 +21,7 @@ from zoo.blocks.heads import (
     RegressionHead,
 )
 from zoo.blocks.manual_linear import LinearFunction, ManualLinear
+from zoo.blocks.masked_conv import MaskedConv2d
 from zoo.blocks.merge import MERGES
 from zoo.blocks.mlp import MLP
 from zoo.blocks.norm import get_norm
@@ -48,6 +49,7 @@ __all__ = [
     "Highway",
     "LinearFunction",
     "ManualLinear",
+    "MaskedConv2d",
     "MultiClassHead",
     "MultiHeadAttention",
     "MultiLabelHead",

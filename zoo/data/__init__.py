@@ -10,6 +10,7 @@ from zoo.data.mosaics import DigitMosaicsDataModule
 from zoo.data.retrieval import KeyValueRetrievalDataModule
 from zoo.data.rotated_digits import RotatedDigitsDataModule
 from zoo.data.sequences import SequenceTaskDataModule
+from zoo.data.shapes import ShapesDataModule
 from zoo.data.sort_of_clevr import SortOfClevrDataModule
 from zoo.data.vision import DatasetUnavailableError, TorchvisionDataModule
 
@@ -24,6 +25,7 @@ __all__ = [
     "KeyValueRetrievalDataModule",
     "RotatedDigitsDataModule",
     "SequenceTaskDataModule",
+    "ShapesDataModule",
     "SortOfClevrDataModule",
     "TensorBatches",
     "TorchvisionDataModule",

@@ -96,6 +96,12 @@ class InMemoryDataModule(L.LightningDataModule):
         mean, std = self.stats
         return (x - mean.to(x.device)) / std.to(x.device)
 
+    def input_range(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """What pixel values 0 and 1 become as model inputs, shaped (1, *input_shape): the
+        bounds of valid inputs (for adversarial examples and input optimisation)."""
+        shape = (1, *self.input_shape)
+        return self.transform(torch.zeros(shape)), self.transform(torch.ones(shape))
+
     def preprocess(self, raw: torch.Tensor) -> torch.Tensor:
         """Raw samples as the dataset stores them -> model inputs (the first input of
         multi-input data, e.g. the image of an image + question pair)."""

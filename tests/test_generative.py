@@ -1,0 +1,72 @@
+"""Autoregressive and adversarial generative patterns: masks really causal, GAN losses as
+their formulas, samples produced and judged."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from zoo.blocks import MLP, MaskedConv2d
+from zoo.patterns import GAN, IndependentPixels, PixelCNN
+from zoo.tasks.gan_losses import discriminator_loss, generator_loss
+
+
+def test_masked_convolutions_see_only_earlier_pixels():
+    a, b = MaskedConv2d(1, 1, 5, "A"), MaskedConv2d(1, 1, 3, "B")
+    assert a.mask[0, 0].tolist() == [
+        [1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 1],
+        [1, 1, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+    ]
+    assert b.mask[0, 0].tolist() == [[1, 1, 1], [1, 1, 0], [0, 0, 0]]
+    with pytest.raises(ValueError, match="mask_type 'A' or 'B'"):
+        MaskedConv2d(1, 1, 3, "C")
+
+
+def test_pixelcnn_output_at_a_pixel_ignores_that_pixel_and_every_later_one():
+    torch.manual_seed(0)
+    net = PixelCNN((1, 8, 8), channels=8, layers=3)
+    x = torch.bernoulli(torch.full((1, 1, 8, 8), 0.5))
+    jacobian = torch.autograd.functional.jacobian(lambda v: net(v).flatten(), x).reshape(64, 64)
+    position = torch.arange(64)
+    later_or_same = position[None, :] >= position[:, None]  # [output, input]
+    assert jacobian[later_or_same].abs().max() == 0
+    assert jacobian[~later_or_same].abs().sum() > 0  # and earlier pixels do matter
+
+
+def test_likelihoods_are_bernoulli_sums_and_samples_are_binary_images():
+    torch.manual_seed(0)
+    baseline = IndependentPixels((1, 8, 8))
+    x = torch.bernoulli(torch.full((5, 1, 8, 8), 0.3))
+    torch.testing.assert_close(baseline.log_likelihood(x), torch.full((5,), -64 * math.log(2)))
+    net = PixelCNN((1, 8, 8), channels=8, layers=2)
+    expected = -F.binary_cross_entropy_with_logits(net(x), x, reduction="none").sum((1, 2, 3))
+    torch.testing.assert_close(net.log_likelihood(x), expected)
+    samples = net.sample(3, torch.Generator().manual_seed(0))
+    assert samples.shape == (3, 1, 8, 8) and set(samples.unique().tolist()) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match=r"expects images of shape \(N, 1, 8, 8\)"):
+        net(torch.zeros(2, 1, 7, 7))
+
+
+def test_gan_losses_follow_their_formulas():
+    real, fake = torch.tensor([2.0, -1.0, 0.5]), torch.tensor([-3.0, 0.0, 1.0])
+    d_real, d_fake = torch.sigmoid(real), torch.sigmoid(fake)
+    expected_d = -torch.log(d_real).mean() - torch.log(1 - d_fake).mean()
+    torch.testing.assert_close(discriminator_loss(real, fake), expected_d)
+    torch.testing.assert_close(generator_loss(fake), -torch.log(d_fake).mean())
+    # non-saturating: a confidently rejected sample still gets a strong gradient
+    rejected = torch.tensor([-8.0], requires_grad=True)
+    generator_loss(rejected).backward()
+    assert rejected.grad.abs() > 0.99
+
+
+def test_gan_generates_images_in_the_pixel_range_and_scores_them():
+    gan = GAN(MLP(4, [16], 64), MLP(64, [16], 1), latent_dim=4, input_shape=(1, 8, 8))
+    images = gan.sample(6, torch.Generator().manual_seed(0))
+    assert images.shape == (6, 1, 8, 8) and images.min() >= 0 and images.max() <= 1
+    assert gan.discriminate(images).shape == (6,)
+    with pytest.raises(ValueError, match=r"expects z of shape \(N, 4\)"):
+        gan(torch.zeros(2, 5))

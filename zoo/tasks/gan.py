@@ -1,0 +1,81 @@
+"""Adversarial training of a GAN: discriminator and generator steps in turn, two optimizers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+from zoo.tasks.gan_losses import discriminator_loss, generator_loss
+
+
+class GANTask(ZooTask):
+    """Each batch: one discriminator step on real images and fresh samples, then one generator
+    step with the non-saturating loss; each network has its own optimizer, built from the same
+    partial. Logged per epoch: `train/d_loss`, `train/g_loss`, `val/d_loss`. On test,
+    `judge_samples` generated images (fixed seed) are shown to the pretrained classifier
+    `judge`: `test/judge_confidence` and `test/judge_spread` (see `zoo.judge`)."""
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: OptimizerFactory | None = None,
+        scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
+        judge: str | None = "cnn_digits",
+        judge_samples: int = 1000,
+    ) -> None:
+        if scheduler is not None:
+            raise ValueError(
+                "GANTask takes no scheduler (scheduler=none): two optimizers, fixed rates"
+            )
+        super().__init__(net, optimizer, None, scheduler_interval)
+        self.automatic_optimization = False
+        self.judge, self.judge_samples = judge, judge_samples
+
+    def configure_optimizers(self) -> Any:
+        if self.optimizer_factory is None:
+            raise ValueError("GANTask was built without an optimizer: it can evaluate, not train")
+        return [
+            self.optimizer_factory(params=self.net.generator.parameters()),
+            self.optimizer_factory(params=self.net.discriminator.parameters()),
+        ]
+
+    def _log(self, name: str, value: torch.Tensor, batch_size: int) -> None:
+        self.log(name, value, on_step=False, on_epoch=True, batch_size=batch_size, sync_dist=True)
+
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        x = batch[0]
+        g_optimizer, d_optimizer = self.optimizers()
+        fake = self.net(self.net.noise(len(x)))
+        d_loss = discriminator_loss(self.net.discriminate(x), self.net.discriminate(fake.detach()))
+        d_optimizer.zero_grad()
+        self.manual_backward(d_loss)
+        d_optimizer.step()
+        g_loss = generator_loss(self.net.discriminate(fake))
+        g_optimizer.zero_grad()
+        self.manual_backward(g_loss)
+        g_optimizer.step()
+        self._log("train/d_loss", d_loss.detach(), len(x))
+        self._log("train/g_loss", g_loss.detach(), len(x))
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        x = batch[0]
+        fake = self.net(self.net.noise(len(x)))
+        loss = discriminator_loss(self.net.discriminate(x), self.net.discriminate(fake))
+        self._log(f"{stage}/d_loss", loss, len(x))
+        return loss
+
+    def on_test_epoch_end(self) -> None:
+        if self.judge is None:
+            return
+        from zoo.judge import judge_samples
+
+        samples = self.net.sample(
+            self.judge_samples, torch.Generator(device=self.device).manual_seed(0)
+        )
+        verdict = judge_samples(samples, self.judge)
+        self.log("test/judge_confidence", verdict["confidence"], sync_dist=True)
+        self.log("test/judge_spread", verdict["spread"], sync_dist=True)

@@ -1,0 +1,18 @@
+"""Maximum likelihood for density models (autoregressive or not) of the inputs."""
+
+from __future__ import annotations
+
+import torch
+
+from zoo.tasks.base import ZooTask
+
+
+class LikelihoodTask(ZooTask):
+    """Minimises -log p(x) of `net.log_likelihood(x)`, in nats per image: `stage/loss` is the
+    negative log-likelihood (`test/loss` on held-out images). Batches are `(x, *ignored)`."""
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        x = batch[0]
+        loss = -self.net.log_likelihood(x).mean()
+        self.log_loss(stage, loss, len(x))
+        return loss

@@ -1,0 +1,50 @@
+"""Dense prediction: one class per pixel (semantic segmentation)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
+
+from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+
+
+class SegmentationTask(ZooTask):
+    """Per-pixel cross-entropy for a net that maps (N, C, H, W) images to (N, K, H, W) logits
+    (`net.num_classes` = K), on `(image, labels (N, H, W))` batches. Logged per epoch:
+    `stage/miou` (intersection over union, averaged over the classes) and `stage/pixel_acc`."""
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: OptimizerFactory | None = None,
+        scheduler: SchedulerFactory | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__(net, optimizer, scheduler, scheduler_interval)
+        classes = net.num_classes
+        metrics = MetricCollection(
+            {
+                "miou": MulticlassJaccardIndex(classes),
+                "pixel_acc": MulticlassAccuracy(classes, average="micro"),
+            }
+        )
+        self.metrics = nn.ModuleDict(
+            {f"{s}_metrics": metrics.clone(f"{s}/") for s in ("val", "test")}
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        x, labels = batch
+        logits = self.net(x)
+        loss = F.cross_entropy(logits, labels)
+        if f"{stage}_metrics" in self.metrics:
+            metrics = self.metrics[f"{stage}_metrics"]
+            metrics.update(logits.detach().argmax(1), labels)
+            self.log_dict(metrics, on_step=False, on_epoch=True)
+        self.log_loss(stage, loss, len(x))
+        return loss
