@@ -70,3 +70,46 @@ def test_gan_generates_images_in_the_pixel_range_and_scores_them():
     assert gan.discriminate(images).shape == (6,)
     with pytest.raises(ValueError, match=r"expects z of shape \(N, 4\)"):
         gan(torch.zeros(2, 5))
+
+
+def independent_pixel_nll(train: torch.Tensor, test: torch.Tensor) -> float:
+    """The best independent-pixel model in closed form: each pixel's training frequency."""
+    p = ((train.sum(0) + 1) / (len(train) + 2)).expand_as(test)  # Laplace-smoothed
+    return F.binary_cross_entropy(p, test, reduction="sum").item() / len(test)
+
+
+@pytest.mark.slow
+def test_pixelcnn_beats_independent_pixels_and_samples(tmp_path):
+    from conftest import compose_train
+
+    from zoo.data import DigitsDataModule
+    from zoo.run import train
+
+    overrides = ["experiment=pixelcnn_digits", "trainer.max_epochs=10", "logger=none"]
+    metrics = train(compose_train(overrides, tmp_path))
+    splits = DigitsDataModule(scale="binary").load()
+    baseline = independent_pixel_nll(splits["train"][0], splits["test"][0])
+    # measured: 20.0 nats per image after 10 epochs (18.9 after 60) vs 25.2
+    assert metrics["test/loss"] < baseline - 3, (metrics["test/loss"], baseline)
+    assert (tmp_path / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(tmp_path):
+    from conftest import compose_train
+
+    from zoo.judge import judge_samples
+    from zoo.run import build, train
+
+    overrides = ["experiment=gan_digits", "trainer.max_epochs=50", "logger=none"]
+    cfg = compose_train(overrides, tmp_path)
+    torch.manual_seed(0)
+    _, untrained_task, _ = build(cfg)
+    untrained = judge_samples(
+        untrained_task.net.eval().sample(1000, torch.Generator().manual_seed(0))
+    )
+    metrics = train(cfg)
+    # measured after 50 epochs: confidence 0.76, spread 0.98 (untrained: 0.18 and 0.13)
+    assert untrained["confidence"] < 0.35 and untrained["spread"] < 0.5
+    assert metrics["test/judge_confidence"] > 0.6 and metrics["test/judge_spread"] > 0.9
+    assert (tmp_path / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
