@@ -113,3 +113,17 @@ def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(tmp
     assert untrained["confidence"] < 0.35 and untrained["spread"] < 0.5
     assert metrics["test/judge_confidence"] > 0.6 and metrics["test/judge_spread"] > 0.9
     assert (tmp_path / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_judge_prints_confidence_spread_and_the_class_histogram(capsys):
+    from zoo.judge import main
+
+    main(["gan_digits", "--samples", "200"])
+    first, header, _, shares = capsys.readouterr().out.strip().splitlines()
+    assert first.startswith("judged by cnn_digits: confidence") and header.startswith(
+        "| class | 0 |"
+    )
+    values = [float(v) for v in shares.strip("|").split("|")[1:]]
+    assert len(values) == 10 and sum(values) == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(SystemExit, match="cannot sample"):
+        main(["cnn_digits"])

@@ -18,6 +18,7 @@ from zoo.sources import resolve
 
 SHIPPED = zoo.list_models(pretrained=True)
 PUBLISHED = [
+    "adversarial_digits",
     "ae_digits",
     "attention_retrieval",
     "binary_digits",
@@ -26,17 +27,20 @@ PUBLISHED = [
     "distill_digits",
     "distill_small_digits",
     "film_sort_of_clevr",
+    "gan_digits",
     "koch_glyphs",
     "mlp_digits",
     "multilabel_digits",
     "multimodal_digits",
     "multitask_digits",
+    "pixelcnn_digits",
     "relation_sort_of_clevr",
     "seq2seq_reverse",
     "seq2seq_reverse_attention",
     "siamese_glyphs",
     "teacher_digits",
     "triplet_glyphs",
+    "unet_shapes",
     "vae_digits",
 ]
 

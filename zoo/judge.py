@@ -1,8 +1,12 @@
 """Judge generated images with a pretrained classifier from the zoo: do they look like some
-class, confidently, and do they cover the classes?"""
+class, confidently, and do they cover the classes?
+
+    python -m zoo.judge gan_digits                  # 1000 samples, judged by cnn_digits
+"""
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import torch
@@ -28,3 +32,32 @@ def judge_samples(images: torch.Tensor, judge: str = "cnn_digits") -> dict[str, 
         "spread": entropy / math.log(classes),
         **{f"share_{k}": v for k, v in enumerate(share.tolist())},
     }
+
+
+def main(argv: list[str] | None = None) -> None:
+    from zoo.sources import resolve
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", help="a model with .sample(n): name, directory or .ckpt")
+    parser.add_argument("--judge", default="cnn_digits", help="the classifier that judges")
+    parser.add_argument("--samples", type=int, default=1000)
+    args = parser.parse_args(argv)
+    try:
+        net = resolve(args.source).net
+    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as error:
+        raise SystemExit(f"error: {error}") from None
+    if not hasattr(net, "sample"):
+        raise SystemExit(f"error: {args.source} cannot sample (no .sample method)")
+    samples = net.eval().sample(args.samples, torch.Generator().manual_seed(0))
+    verdict = judge_samples(samples, args.judge)
+    shares = [v for k, v in verdict.items() if k.startswith("share_")]
+    print(
+        f"judged by {args.judge}: confidence {verdict['confidence']:.3f}, spread {verdict['spread']:.3f}"
+    )
+    print("| class | " + " | ".join(map(str, range(len(shares)))) + " |")
+    print("|---|" + "---|" * len(shares))
+    print("| share | " + " | ".join(f"{v:.3f}" for v in shares) + " |")
+
+
+if __name__ == "__main__":
+    main()
