@@ -42,7 +42,7 @@ def fgsm(
 ) -> torch.Tensor:
     """x + epsilon * sign(d loss / d x), clipped to the valid input range."""
     step = epsilon * (high - low) * input_gradient(net, x, y).sign()
-    return torch.max(torch.min(x + step, high), low).detach()
+    return (x + step).clamp(low, high).detach()
 
 
 def pgd(
@@ -62,7 +62,7 @@ def pgd(
         raise ValueError(f"pgd needs epsilon >= 0 and steps >= 1, got {epsilon} and {steps}")
     scale = high - low
     radius, step = epsilon * scale, (step_size or 2.5 * epsilon / steps) * scale
-    ball_low, ball_high = torch.max(x - radius, low), torch.min(x + radius, high)
+    ball_low, ball_high = (x - radius).clamp(min=low), (x + radius).clamp(max=high)
     adversarial = x.detach()
     if random_start:
         adversarial = adversarial + (2 * torch.rand_like(x) - 1) * radius
@@ -77,7 +77,7 @@ def sign_noise(
 ) -> torch.Tensor:
     """Random +-epsilon on every pixel, clipped: noise of the same L-inf size as an attack."""
     noise = epsilon * (high - low) * (2 * torch.randint_like(x, 2) - 1)
-    return torch.max(torch.min(x + noise, high), low)
+    return (x + noise).clamp(low, high)
 
 
 def robust_accuracy(

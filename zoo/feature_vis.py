@@ -70,7 +70,7 @@ def visualize(
         with torch.no_grad():
             if blur_every and (step + 1) % blur_every == 0:
                 x.copy_(blur(x))
-            x.copy_(torch.max(torch.min(x, high), low))
+            x.copy_(x.clamp(low, high))
     return x.detach()
 
 
