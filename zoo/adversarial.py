@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.plots import pyplot
+
 
 def input_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The net's training loss (its head's, else cross-entropy) as a function of the input."""
@@ -108,10 +110,7 @@ def plot_curves(
     results: dict[str, dict[str, list[float]]], epsilons: list[float], path: Path
 ) -> Path:
     """Accuracy against epsilon: one colour per model, one line style per perturbation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4))
     styles = {"noise": ":", "fgsm": "--", "pgd": "-"}

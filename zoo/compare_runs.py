@@ -16,6 +16,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from zoo.plots import pyplot
+
 
 @dataclass
 class Run:
@@ -106,10 +108,7 @@ def compare(
     sweep_dir: Path, metric: str = "train/loss", x: str | None = None, group: str | None = None
 ) -> tuple[Path, str]:
     """Write the plot and `summary.md` into `sweep_dir`; return the plot's path and the table."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     runs = read_runs(sweep_dir)
     fig, ax = plt.subplots(figsize=(6, 4))

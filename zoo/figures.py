@@ -8,6 +8,8 @@ from pathlib import Path
 import lightning.pytorch as L
 import torch
 
+from zoo.plots import pyplot
+
 
 def _grid(ax, images: torch.Tensor, rows: int) -> None:
     """Tile (N, 1, H, W) images into `rows` rows on one axis."""
@@ -34,10 +36,7 @@ class EncoderDecoderFigures(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         net, out_dir = pl_module.net.eval(), Path(trainer.default_root_dir)
         x, y, *_ = trainer.datamodule.splits["test"]
@@ -82,10 +81,7 @@ class AttentionFigure(L.Callback):
         net = pl_module.net.eval()
         if not trainer.is_global_zero or net.attention_kind is None:
             return
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         source, lengths, *_ = trainer.datamodule.splits["test"]
         long_enough = (lengths >= self.min_length).nonzero()
@@ -112,10 +108,7 @@ class EmbeddingFigure(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         net = pl_module.net.eval()
         x, labels = trainer.datamodule.splits["test"][:2]
@@ -143,10 +136,7 @@ class TaskWeightsFigure(L.Callback):
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero or not self.history:
             return
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         fig, ax = plt.subplots(figsize=(5, 3.5))
         for name, weights in zip(pl_module.targets, zip(*self.history, strict=True), strict=True):
@@ -170,10 +160,7 @@ class SamplesFigure(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         net = pl_module.net.eval()
         samples = net.sample(self.count, torch.Generator(device=pl_module.device).manual_seed(0))
