@@ -224,8 +224,7 @@ def test_values_attached_to_training_ride_along_with_their_samples():
     from zoo.data import DigitsDataModule
 
     dm = DigitsDataModule(batch_size=100)
-    dm.setup()
-    _, y = dm.splits["train"]
+    y = DigitsDataModule().load()["train"][1]  # the same split; dm attaches before its setup
     dm.attach_to_training(y * 10)
     for bx, by, attached in dm.train_dataloader():
         assert torch.equal(attached, by * 10) and len(bx) == len(by)

@@ -59,6 +59,7 @@ class InMemoryDataModule(L.LightningDataModule):
     def attach_to_training(self, values: torch.Tensor | None) -> None:
         """Every training batch ends with the rows of `values` (one per training sample) that
         match its samples; `None` detaches them."""
+        self.setup()
         if values is not None and len(values) != len(self.splits["train"][0]):
             raise ValueError(
                 f"attach_to_training: {len(values)} rows for "
