@@ -91,3 +91,24 @@ def test_every_data_config_instantiates(data, compose_in):
 
     datamodule = instantiate(compose_in(f"data={data}").data)
     assert datamodule.input_shape and datamodule.problem
+
+
+def test_dense_and_generative_runs_check_their_net_before_training(compose_in):
+    from hydra.errors import InstantiationException
+    from torch import nn
+
+    from zoo.tasks import SegmentationTask
+
+    with pytest.raises(
+        ConfigError, match=r"model.num_classes=3: expected 4, the classes of Shapes"
+    ):
+        build(compose_in("experiment=unet_shapes", "model.num_classes=3"))
+    for experiment, task in (("pixelcnn_digits", "LikelihoodTask"), ("gan_digits", "GANTask")):
+        with pytest.raises(
+            InstantiationException, match=f"{task} needs a net with .* got Classifier"
+        ):
+            build(compose_in(f"experiment={experiment}", "model=mlp"))
+    with pytest.raises(
+        TypeError, match=r"SegmentationTask needs .* got Conv2d with num_classes=None"
+    ):
+        SegmentationTask(nn.Conv2d(1, 4, 1))

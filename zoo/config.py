@@ -100,6 +100,15 @@ def check_model_fits_data(net: Any, datamodule: Any) -> None:
         list(shape),
         f"{list(expected)}, the shape of one {type(datamodule).__name__} sample",
     )
+    if datamodule.problem == "segmentation":  # one logit map per class, no head
+        classes = getattr(net, "num_classes", None)
+        _require(
+            classes == datamodule.num_outputs,
+            "model.num_classes",
+            classes,
+            f"{datamodule.num_outputs}, the classes of {type(datamodule).__name__}",
+        )
+        return
     head = getattr(net, "head", None)
     # an autoencoder answers no question (its input is its target); a Siamese head scores
     # pairs, whatever classes the data has

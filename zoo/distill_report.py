@@ -12,6 +12,7 @@ several timed forward passes on this machine, for the whole test split and for o
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 from dataclasses import dataclass
 
@@ -52,8 +53,6 @@ def latency_ms(net: nn.Module, x: torch.Tensor, repeats: int = 5, calls: int = 1
 def raise_bias(net: nn.Module, classes: list[int], amount: float) -> nn.Module:
     """A copy of `net` whose head favours `classes` by `amount` logits: Hinton et al.'s fix for
     a student whose transfer set lacked those classes, so that their bias was never tuned."""
-    import copy
-
     raised = copy.deepcopy(net)
     with torch.no_grad():
         raised.head.linear.bias[classes] += amount

@@ -1,5 +1,5 @@
-"""Figures an encoder-decoder run writes next to its checkpoints when it is tested:
-a reconstruction grid, the 2-D latent map coloured by class, and samples from a VAE."""
+"""Figures a run writes next to its checkpoints when it is tested: reconstructions, latent maps
+and samples of encoder-decoders, attention maps, embeddings, task weights, generated samples."""
 
 from __future__ import annotations
 
@@ -23,6 +23,18 @@ def _grid(ax, images: torch.Tensor, rows: int) -> None:
     )
     ax.imshow(tiles.cpu(), cmap="gray_r", vmin=0, vmax=1)
     ax.axis("off")
+
+
+def save_samples(net: torch.nn.Module, path: Path, count: int = 32, rows: int = 4) -> None:
+    """`count` images from `net.sample` (a VAE, a GAN, a PixelCNN), drawn with a fixed seed,
+    in `rows` rows."""
+    plt = pyplot()
+    device = next(net.parameters()).device
+    samples = net.sample(count, torch.Generator(device=device).manual_seed(0))
+    fig, ax = plt.subplots(figsize=(count / rows * 0.6, rows * 0.6))
+    _grid(ax, samples, rows)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
 
 
 class EncoderDecoderFigures(L.Callback):
@@ -63,10 +75,7 @@ class EncoderDecoderFigures(L.Callback):
         plt.close(fig)
 
         if is_vae:
-            fig, ax = plt.subplots(figsize=(6, 3))
-            _grid(ax, net.sample(32), 4)
-            fig.savefig(out_dir / "samples.png", dpi=120, bbox_inches="tight")
-            plt.close(fig)
+            save_samples(net, out_dir / "samples.png")
 
 
 class AttentionFigure(L.Callback):
@@ -160,11 +169,5 @@ class SamplesFigure(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        plt = pyplot()
-
-        net = pl_module.net.eval()
-        samples = net.sample(self.count, torch.Generator(device=pl_module.device).manual_seed(0))
-        fig, ax = plt.subplots(figsize=(self.count / self.rows * 0.6, self.rows * 0.6))
-        _grid(ax, samples, self.rows)
-        fig.savefig(Path(trainer.default_root_dir) / "samples.png", dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        path = Path(trainer.default_root_dir) / "samples.png"
+        save_samples(pl_module.net.eval(), path, self.count, self.rows)

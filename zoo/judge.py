@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Any
 
 import torch
 
 
 @torch.no_grad()
-def judge_samples(images: torch.Tensor, judge: str = "cnn_digits") -> dict[str, float]:
+def judge_samples(images: torch.Tensor, judge: str = "cnn_digits") -> dict[str, Any]:
     """`images`: pixels in [0, 1] shaped like the judge's data. Returns `confidence` (mean
     top-class probability), `spread` (entropy of the predicted-class histogram over its
     maximum: 1 when the classes are equally frequent, 0 when all samples fall in one) and
-    `share_<k>` (the fraction of samples given to class k)."""
+    `shares` (the fraction of samples given to each class)."""
     from zoo.sources import build_data, resolve
 
     source = resolve(judge)
@@ -30,7 +31,7 @@ def judge_samples(images: torch.Tensor, judge: str = "cnn_digits") -> dict[str, 
     return {
         "confidence": probabilities.max(1).values.mean().item(),
         "spread": entropy / math.log(classes),
-        **{f"share_{k}": v for k, v in enumerate(share.tolist())},
+        "shares": share.tolist(),
     }
 
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"error: {args.source} cannot sample (no .sample method)")
     samples = net.eval().sample(args.samples, torch.Generator().manual_seed(0))
     verdict = judge_samples(samples, args.judge)
-    shares = [v for k, v in verdict.items() if k.startswith("share_")]
+    shares = verdict["shares"]
     print(
         f"judged by {args.judge}: confidence {verdict['confidence']:.3f}, spread {verdict['spread']:.3f}"
     )

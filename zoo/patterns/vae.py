@@ -96,8 +96,9 @@ class VAE(nn.Module):
         return torch.logsumexp(log_w, dim=0) - math.log(samples)
 
     @torch.no_grad()
-    def sample(self, n: int) -> torch.Tensor:
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n new samples' expected values (pixel probabilities or means) from z ~ N(0, I)."""
         device = next(self.parameters()).device
-        out = self.decode(torch.randn(n, self.latent_dim, device=device))
+        z = torch.randn(n, self.latent_dim, generator=generator, device=device)
+        out = self.decode(z)
         return torch.sigmoid(out) if self.likelihood == "bernoulli" else out

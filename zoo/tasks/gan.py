@@ -27,6 +27,13 @@ class GANTask(ZooTask):
         judge: str | None = "cnn_digits",
         judge_samples: int = 1000,
     ) -> None:
+        if not all(
+            hasattr(net, a) for a in ("generator", "discriminator", "discriminate", "noise")
+        ):
+            raise TypeError(
+                "GANTask needs a net with a generator and a discriminator (zoo.patterns.GAN), "
+                f"got {type(net).__name__}"
+            )
         if scheduler is not None:
             raise ValueError(
                 "GANTask takes no scheduler (scheduler=none): two optimizers, fixed rates"

@@ -23,8 +23,13 @@ class SegmentationTask(ZooTask):
         scheduler: SchedulerFactory | None = None,
         scheduler_interval: str = "epoch",
     ) -> None:
+        classes = getattr(net, "num_classes", None)
+        if not isinstance(classes, int) or classes < 2:
+            raise TypeError(
+                "SegmentationTask needs a net with num_classes >= 2 logit maps (e.g. UNet), got "
+                f"{type(net).__name__} with num_classes={classes!r}"
+            )
         super().__init__(net, optimizer, scheduler, scheduler_interval)
-        classes = net.num_classes
         metrics = MetricCollection(
             {
                 "miou": MulticlassJaccardIndex(classes),
