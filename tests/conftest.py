@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, open_dict
 
-from zoo.run import compose
+from zoo.cli.run import compose
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT / "conf"
+CONF = ROOT / "zoo" / "conf"
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 QUIET = ["trainer.enable_progress_bar=false", "callbacks.progress_bar=null"]  # for train.py runs
 

@@ -7,7 +7,8 @@ from conftest import compose_train
 from torch import nn
 
 import zoo
-from zoo.adversarial import fgsm, input_loss, main, pgd, robust_accuracy, sign_noise
+from zoo.analysis.attacks import fgsm, input_loss, pgd, robust_accuracy, sign_noise
+from zoo.cli.adversarial import main
 from zoo.data import DigitsDataModule
 
 
@@ -58,7 +59,7 @@ def test_the_digits_cnn_falls_to_small_attacks_but_not_to_noise_of_their_size(di
 
 
 def test_adversarial_training_raises_robust_accuracy(digits_test, tmp_path):
-    from zoo.run import build
+    from zoo.cli.run import build
 
     overrides = ["experiment=adversarial_digits", "trainer.max_epochs=30", "logger=none"]
     cfg = compose_train(overrides, tmp_path)

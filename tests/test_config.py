@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from conftest import CONF, EXPERIMENTS, run_train_py
 
-from zoo.config import ConfigError
-from zoo.run import build, train
+from zoo.cli.checks import ConfigError
+from zoo.cli.run import build, train
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import zoo
-from zoo.distill_report import main, measure, table
+from zoo.cli.distill_report import main, measure, table
 
 
 def test_the_report_scores_each_model_as_its_card_says_and_ranks_size_and_speed(capsys):

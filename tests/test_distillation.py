@@ -6,7 +6,7 @@ import torch
 from conftest import compose_train
 
 import zoo
-from zoo.run import build
+from zoo.cli.run import build
 
 
 def test_the_teacher_stays_frozen_and_the_checkpoint_holds_the_student_alone(tmp_path):
@@ -56,7 +56,7 @@ def test_hints_get_adapters_that_the_optimizer_trains(tmp_path):
 
 
 def test_the_distilled_student_beats_the_same_student_from_labels_alone(tmp_path):
-    from zoo.run import train
+    from zoo.cli.run import train
 
     def accuracy(alpha: float, seed: int) -> float:
         overrides = ["experiment=distill_digits", f"task.alpha={alpha}", f"seed={seed}"]
@@ -98,7 +98,7 @@ def test_cached_teacher_outputs_refuse_augmented_inputs(tmp_path):
 
 def test_small_students_prefer_low_temperatures(tmp_path):
     """Hinton et al. 2015, section 3: with 30 units per layer, T of 2.5-4 beats T above 8."""
-    from zoo.run import train
+    from zoo.cli.run import train
 
     def accuracy(temperature: float, seed: int) -> float:
         overrides = ["experiment=distill_small_digits", f"task.temperature={temperature}"]
@@ -114,9 +114,9 @@ def test_small_students_prefer_low_temperatures(tmp_path):
 def test_a_student_learns_a_class_its_transfer_set_lacks(tmp_path):
     """No 3 and no label in the transfer set: the teacher's soft targets still teach 3s, once
     the never-tuned bias of class 3 is raised (Hinton et al. 2015, section 3)."""
+    from zoo.cli.distill_report import measure, raise_bias
+    from zoo.cli.run import train
     from zoo.data import DigitsDataModule
-    from zoo.distill_report import measure, raise_bias
-    from zoo.run import train
 
     x, y = DigitsDataModule(held_out_classes=[3]).load()["test"]  # standardised as in training
 
@@ -136,7 +136,7 @@ def test_a_student_learns_a_class_its_transfer_set_lacks(tmp_path):
 def test_the_temperature_sweep_runs_as_a_multirun_and_plots_means_over_seeds(tmp_path):
     from conftest import QUIET, run_train_py
 
-    from zoo.compare_runs import compare
+    from zoo.cli.compare_runs import compare
 
     result = run_train_py(
         "-m",
@@ -157,12 +157,16 @@ def test_the_temperature_sweep_runs_as_a_multirun_and_plots_means_over_seeds(tmp
 
 
 def test_a_run_checkpoint_teaches_by_its_path(tmp_path):
-    from zoo.run import train
+    from zoo.cli.run import train
 
     teacher_run = compose_train(["experiment=mlp_digits", "trainer.max_epochs=2"], tmp_path / "t")
     train(teacher_run)
     checkpoint = tmp_path / "t" / "checkpoints" / "last.ckpt"
-    overrides = ["experiment=distill_small_digits", f"task.teacher={checkpoint}", "logger=none"]
+    overrides = [
+        "experiment=distill_small_digits",
+        f"task.teacher.source={checkpoint}",
+        "logger=none",
+    ]
     cfg = compose_train([*overrides, "trainer.max_epochs=1"], tmp_path / "s")
     datamodule, task, trainer = build(cfg)
     trainer.fit(task, datamodule=datamodule)

@@ -3,8 +3,9 @@
 import torch
 
 import zoo
+from zoo.analysis.feature_vis import blur, objective, visualize
+from zoo.cli.feature_vis import main
 from zoo.data import DigitsDataModule
-from zoo.feature_vis import blur, main, objective, visualize
 
 
 def test_optimised_inputs_reach_high_confidence_for_their_class():

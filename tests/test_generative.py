@@ -82,8 +82,8 @@ def independent_pixel_nll(train: torch.Tensor, test: torch.Tensor) -> float:
 def test_pixelcnn_beats_independent_pixels_and_samples(tmp_path):
     from conftest import compose_train
 
+    from zoo.cli.run import train
     from zoo.data import DigitsDataModule
-    from zoo.run import train
 
     overrides = ["experiment=pixelcnn_digits", "trainer.max_epochs=10", "logger=none"]
     metrics = train(compose_train(overrides, tmp_path))
@@ -98,8 +98,8 @@ def test_pixelcnn_beats_independent_pixels_and_samples(tmp_path):
 def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(tmp_path):
     from conftest import compose_train
 
-    from zoo.judge import judge_samples
-    from zoo.run import build, train
+    from zoo.analysis.judge import judge_samples
+    from zoo.cli.run import build, train
 
     overrides = ["experiment=gan_digits", "trainer.max_epochs=50", "logger=none"]
     cfg = compose_train(overrides, tmp_path)
@@ -116,7 +116,7 @@ def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(tmp
 
 
 def test_the_judge_prints_confidence_spread_and_the_class_histogram(capsys):
-    from zoo.judge import main
+    from zoo.cli.judge import main
 
     main(["gan_digits", "--samples", "200"])
     first, header, _, shares = capsys.readouterr().out.strip().splitlines()

@@ -12,9 +12,9 @@ from conftest import compose_train
 import zoo
 from zoo import hub
 from zoo.builder import build
-from zoo.eval import evaluate
-from zoo.run import train
-from zoo.sources import resolve
+from zoo.cli.eval import evaluate
+from zoo.cli.run import train
+from zoo.cli.sources import resolve
 
 SHIPPED = zoo.list_models(pretrained=True)
 PUBLISHED = [
@@ -182,9 +182,9 @@ def test_configs_cannot_name_arbitrary_callables():
 
 
 def test_eval_predict_and_publish_entry_points(tmp_path, capsys):
-    from zoo.eval import main as eval_main
-    from zoo.predict import main as predict_main
-    from zoo.publish import publish
+    from zoo.cli.eval import main as eval_main
+    from zoo.cli.predict import main as predict_main
+    from zoo.cli.publish import publish
 
     eval_main(["binary_digits"])
     printed = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
@@ -223,7 +223,7 @@ def test_checkpoint_without_a_zoo_record_is_refused(tmp_path):
 
 
 def test_predict_refuses_models_it_cannot_serve():
-    from zoo.predict import predict
+    from zoo.cli.predict import predict
 
     with pytest.raises(
         ValueError, match=r"film_sort_of_clevr: zoo\.predict serves single-input models"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from zoo.run import train
+from zoo.cli.run import train
 
 
 def test_mlp_digits_passes_95_percent(compose_in):

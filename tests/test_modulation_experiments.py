@@ -8,8 +8,8 @@ import torch
 from conftest import compose_train
 
 import zoo
+from zoo.cli.run import train
 from zoo.data.sort_of_clevr import is_relational
-from zoo.run import train
 
 LEAN = ["logger=none", "callbacks.model_checkpoint=null", "callbacks.last_checkpoint=null"]
 
@@ -46,7 +46,7 @@ def test_gated_recurrence_solves_the_adding_problem_where_a_tanh_rnn_stays_at_th
 def test_depth_sweep_plot_reads_final_metrics_against_an_override(tmp_path):
     from conftest import run_train_py
 
-    from zoo.compare_runs import compare
+    from zoo.cli.compare_runs import compare
 
     result = run_train_py(
         "-m",

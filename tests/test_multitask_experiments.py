@@ -8,7 +8,7 @@ import torch
 from conftest import compose_train
 
 import zoo
-from zoo.run import train
+from zoo.cli.run import train
 
 BUDGET = ["logger=none"]  # the experiment's full 40 epochs: ~7 s a run
 

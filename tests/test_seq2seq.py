@@ -6,10 +6,10 @@ from conftest import compose_train
 
 import zoo
 from zoo.blocks import AdditiveAttention
+from zoo.cli.run import build
 from zoo.data import SequenceTaskDataModule
 from zoo.data.sequences import EOS, PAD, make_pairs
 from zoo.patterns import Seq2Seq
-from zoo.run import build
 from zoo.tasks.seq2seq import exact_match
 
 
@@ -87,8 +87,8 @@ def test_seq2seq_configs_build_together(tmp_path):
 
 @pytest.mark.slow
 def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(tmp_path):
-    from zoo.run import train
-    from zoo.seq2seq_report import exact_by_length
+    from zoo.cli.run import train
+    from zoo.cli.seq2seq_report import exact_by_length
 
     reports = {}
     for experiment in ("seq2seq_reverse_attention", "seq2seq_reverse"):

@@ -7,8 +7,8 @@ import pytest
 import torch
 from conftest import QUIET, compose_train, run_train_py
 
-from zoo.compare_runs import main as compare_runs
-from zoo.run import train
+from zoo.cli.compare_runs import main as compare_runs
+from zoo.cli.run import train
 
 
 def metric_line(stdout: str) -> dict[str, float]:
@@ -123,7 +123,7 @@ def test_runs_sharing_a_point_are_averaged_in_the_plot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from zoo.compare_runs import Run, plot_against
+    from zoo.cli.compare_runs import Run, plot_against
 
     def run(t: str, alpha: str, acc: float) -> Run:
         return Run({"t": t, "a": alpha}, "", [{"epoch": 0, "test/acc": acc}])

@@ -35,7 +35,7 @@ def test_shapes_come_with_matching_per_pixel_labels():
 def test_skips_across_scales_beat_the_same_encoder_decoder_without_them(tmp_path):
     from conftest import compose_train
 
-    from zoo.run import train
+    from zoo.cli.run import train
 
     def miou(skips: bool) -> float:
         overrides = [

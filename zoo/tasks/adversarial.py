@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zoo.adversarial import fgsm, pgd
+from zoo.analysis.attacks import fgsm, pgd
 from zoo.tasks.base import OptimizerFactory, SchedulerFactory
 from zoo.tasks.supervised import SupervisedTask
 

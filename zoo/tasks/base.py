@@ -25,7 +25,7 @@ class ZooTask(L.LightningModule):
 
     `checkpoint["zoo"]` holds the model config (`net.zoo_config`), the whole run config and the
     command that produced it, so `zoo.load_checkpoint` rebuilds the net without Hydra and
-    `zoo.publish` can evaluate and document it.
+    `zoo.cli.publish` can evaluate and document it.
     """
 
     def __init__(

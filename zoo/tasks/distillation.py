@@ -10,8 +10,6 @@ import torch
 from torch import nn
 
 from zoo.blocks.features import tap_features
-from zoo.builder import build
-from zoo.hub import load_model
 from zoo.patterns.teacher_student import freeze
 from zoo.tasks.base import OptimizerFactory, SchedulerFactory
 from zoo.tasks.distill_losses import HintLoss, distillation_loss
@@ -26,9 +24,9 @@ class DistillationTask(SupervisedTask):
     outputs, plus `hint_weight` x FitNets hint losses for `hints` ({student layer: teacher
     layer}, through learned adapters). The teacher is frozen (eval mode, no gradients), left out
     of the optimizer and of the checkpoint: the checkpoint holds the student alone, and
-    `zoo.load_checkpoint` rebuilds it without the teacher. `teacher` is a module, what
-    `zoo.load_model` takes (a registry name, a model directory or a train.py `.ckpt`), or a
-    model config to build one. Metrics and `val/loss` are the student's.
+    `zoo.load_checkpoint` rebuilds it without the teacher. `teacher` is a module: configs build
+    it with `_target_: zoo.load_model` (a registry name, a model directory or a train.py
+    `.ckpt`) or from a model config. Metrics and `val/loss` are the student's.
     `cache_teacher`: the teacher's outputs for the training split are computed once when
     training starts, not at every step (a fixed transfer set: no augmentation, no hints).
     """
@@ -36,7 +34,7 @@ class DistillationTask(SupervisedTask):
     def __init__(
         self,
         net: nn.Module,
-        teacher: nn.Module | str | Mapping[str, Any],
+        teacher: nn.Module,
         temperature: float = 4.0,
         alpha: float = 0.5,
         hints: Mapping[str, str] | None = None,
@@ -51,10 +49,6 @@ class DistillationTask(SupervisedTask):
             raise ValueError(f"task.temperature must be positive, got {temperature}")
         if not 0 <= alpha <= 1:
             raise ValueError(f"task.alpha must lie in [0, 1], got {alpha}")
-        if isinstance(teacher, str):
-            teacher = load_model(teacher)
-        elif not isinstance(teacher, nn.Module):
-            teacher = build(dict(teacher))
         self.teacher = freeze(teacher)
         self.temperature, self.alpha, self.hint_weight = temperature, alpha, hint_weight
         self.hints = dict(hints or {})

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from zoo.analysis.judge import judge_samples
 from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
 from zoo.tasks.gan_losses import discriminator_loss, generator_loss
 
@@ -15,8 +16,9 @@ class GANTask(ZooTask):
     """Each batch: one discriminator step on real images and fresh samples, then one generator
     step with the non-saturating loss; each network has its own optimizer, built from the same
     partial. Logged per epoch: `train/d_loss`, `train/g_loss`, `val/d_loss`. On test,
-    `judge_samples` generated images (fixed seed) are shown to the pretrained classifier
-    `judge`: `test/judge_confidence` and `test/judge_spread` (see `zoo.judge`)."""
+    `judge_samples` generated images (fixed seed) are shown to `judge`, a pretrained classifier
+    module (the config builds it: `_target_: zoo.load_model`): `test/judge_confidence` and
+    `test/judge_spread` (see `zoo.analysis.judge`)."""
 
     def __init__(
         self,
@@ -24,7 +26,7 @@ class GANTask(ZooTask):
         optimizer: OptimizerFactory | None = None,
         scheduler: SchedulerFactory | None = None,
         scheduler_interval: str = "epoch",
-        judge: str | None = "cnn_digits",
+        judge: nn.Module | None = None,
         judge_samples: int = 1000,
     ) -> None:
         if not all(
@@ -78,7 +80,6 @@ class GANTask(ZooTask):
     def on_test_epoch_end(self) -> None:
         if self.judge is None:
             return
-        from zoo.judge import judge_samples
 
         samples = self.net.sample(
             self.judge_samples, torch.Generator(device=self.device).manual_seed(0)

@@ -1,7 +1,7 @@
 """Turn a train.py run into shipped weights: evaluate its best checkpoint, write weights + card.
 
     python train.py experiment=cnn_digits
-    python -m zoo.publish logs/cnn_digits/runs/<time> --name cnn_digits
+    python -m zoo.cli.publish logs/cnn_digits/runs/<time> --name cnn_digits
 
 The card records the dataset and split, the test metrics measured here by `zoo.eval`, the
 parameter count, the command that trained it and the sha256 of the weights.
@@ -17,8 +17,8 @@ from typing import Any
 import torch
 
 from zoo import __version__, hub
-from zoo.eval import evaluate
-from zoo.sources import build_data, resolve
+from zoo.cli.eval import evaluate
+from zoo.cli.sources import build_data, resolve
 
 LICENSE = "MIT (weights and code); data: see `dataset`"
 DATASETS = {

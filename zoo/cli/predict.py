@@ -1,6 +1,6 @@
 """Write a model's predictions for new inputs to a CSV file.
 
-    python -m zoo.predict cnn_digits images.npy --raw --out predictions.csv
+    python -m zoo.cli.predict cnn_digits images.npy --raw --out predictions.csv
 
 `INPUTS` is a `.npy` or `.pt` array of shape (N, *input_shape). With `--raw` the samples are in
 the dataset's raw units (digits: pixels 0-16; 8-bit images: 0-255) and are preprocessed the way
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zoo.sources import build_data, resolve
+from zoo.cli.sources import build_data, resolve
 
 
 def read_inputs(path: Path) -> torch.Tensor:

@@ -1,8 +1,8 @@
 """Evaluate a pretrained model or a checkpoint on a split of the data it was trained on.
 
-python -m zoo.eval cnn_digits                       # a shipped model
-python -m zoo.eval out/cnn                          # a directory from zoo.save_pretrained
-python -m zoo.eval logs/.../checkpoints/last.ckpt   # a train.py checkpoint
+python -m zoo.cli.eval cnn_digits                       # a shipped model
+python -m zoo.cli.eval out/cnn                          # a directory from zoo.save_pretrained
+python -m zoo.cli.eval logs/.../checkpoints/last.ckpt   # a train.py checkpoint
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from torch import nn
 
-from zoo.sources import build_data, build_task, resolve
+from zoo.cli.sources import build_data, build_task, resolve
 
 
 def evaluate(

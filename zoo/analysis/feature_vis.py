@@ -1,15 +1,8 @@
 """Feature visualisation ("Inceptionism", Mordvintsev et al. 2015; Simonyan et al. 2014):
 gradient ascent on the input to excite a class logit or a channel, kept image-like by simple
-regularisers: an L2 penalty, random jitter and an occasional blur.
-
-    python -m zoo.feature_vis cnn_digits --out dreams.png            # one input per class
-    python -m zoo.feature_vis cnn_digits --layer backbone.0 --out channels.png
-"""
+regularisers: an L2 penalty, random jitter and an occasional blur."""
 
 from __future__ import annotations
-
-import argparse
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -72,47 +65,3 @@ def visualize(
                 x.copy_(blur(x))
             x.copy_(x.clamp(low, high))
     return x.detach()
-
-
-def save_grid(images: torch.Tensor, low: torch.Tensor, high: torch.Tensor, path: Path) -> Path:
-    """The images as pixels in [0, 1], side by side in one PNG, enlarged to at least 64 px."""
-    from torchvision.utils import save_image
-
-    pixels = ((images - low) / (high - low)).clamp(0, 1)
-    scale = max(1, 64 // pixels.shape[-2])
-    pixels = F.interpolate(pixels, scale_factor=scale, mode="nearest")
-    save_image(pixels, path, nrow=len(images), padding=scale)
-    return path
-
-
-def main(argv: list[str] | None = None) -> None:
-    from zoo.sources import build_data, resolve
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="model name, model directory or .ckpt file")
-    parser.add_argument("--layer", default=None, help="excite channels of this layer instead")
-    parser.add_argument("--targets", type=int, nargs="+", default=None, help="classes/channels")
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--out", type=Path, default=Path("feature_vis.png"))
-    args = parser.parse_args(argv)
-    torch.manual_seed(0)
-    try:
-        resolved = resolve(args.source)
-    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as error:
-        raise SystemExit(f"error: {error}") from None
-    low, high = build_data(resolved.data).input_range()
-    net = resolved.net
-    targets = args.targets or list(range(8 if args.layer else net.head.num_outputs))
-    images = visualize(net, targets, low, high, args.layer, args.steps)
-    if args.layer is None:
-        with torch.no_grad():
-            confidence = net.head.predict_proba(net(images))[torch.arange(len(targets)), targets]
-        print(
-            "target confidence: "
-            + " ".join(f"{t}:{c:.3f}" for t, c in zip(targets, confidence, strict=True))
-        )
-    print(f"grid: {save_grid(images, low, high, args.out)}")
-
-
-if __name__ == "__main__":
-    main()

@@ -7,9 +7,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from zoo.config import ConfigError, check_config, check_model_fits_data
+from zoo.cli.checks import ConfigError, check_config, check_model_fits_data
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the package
 
 
 def compose(overrides: list[str], output_dir: str | Path, conf_dir: Path = CONF) -> DictConfig:

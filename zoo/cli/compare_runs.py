@@ -1,8 +1,8 @@
 """Compare the runs of a multirun: one PNG and a table of final metrics.
 
     python train.py -m experiment=optimizers_digits
-    python -m zoo.compare_runs logs/optimizers_digits/multiruns/<time>       # train/loss per epoch
-    python -m zoo.compare_runs logs/depth_digits/multiruns/<time> --metric test/acc \\
+    python -m zoo.cli.compare_runs logs/optimizers_digits/multiruns/<time>       # train/loss per epoch
+    python -m zoo.cli.compare_runs logs/depth_digits/multiruns/<time> --metric test/acc \\
         --x model.backbone.depth --group model.backbone.kind                  # final value vs depth
 
 Runs are labelled by the overrides that differ between them (e.g. `optimizer=momentum`); the

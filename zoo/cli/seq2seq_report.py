@@ -1,6 +1,6 @@
 """Exact match of a seq2seq model by source length: how far it extrapolates.
 
-python -m zoo.seq2seq_report seq2seq_reverse_attention     # or a directory / .ckpt
+python -m zoo.cli.seq2seq_report seq2seq_reverse_attention     # or a directory / .ckpt
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import torch
 from torch import nn
 
-from zoo.sources import build_data, resolve
+from zoo.cli.sources import build_data, resolve
 from zoo.tasks.seq2seq import exact_match
 
 BUCKETS = ((4, 8), (9, 12), (13, 16), (17, 20))

@@ -1,9 +1,9 @@
 """Teacher and students side by side: test accuracy, parameters and inference latency, with
 the compression ratio and speed-up of each model against the first (the teacher).
 
-    python -m zoo.distill_report teacher_digits distill_digits logs/.../last.ckpt
-    python -m zoo.distill_report teacher_digits <students...> --classes 3    # accuracy on 3s
-    python -m zoo.distill_report <students...> --classes 3 --raise-bias 3.5
+    python -m zoo.cli.distill_report teacher_digits distill_digits logs/.../last.ckpt
+    python -m zoo.cli.distill_report teacher_digits <students...> --classes 3    # accuracy on 3s
+    python -m zoo.cli.distill_report <students...> --classes 3 --raise-bias 3.5
 
 Each model is scored on the test split of the data it was trained with. Latency: the best of
 several timed forward passes on this machine, for the whole test split and for one image.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from zoo.sources import build_data, resolve
+from zoo.cli.sources import build_data, resolve
 
 
 @dataclass

@@ -1,0 +1,39 @@
+"""Judge generated images with a pretrained classifier from the zoo: do they look like some
+class, confidently, and do they cover the classes?
+
+    zoo-judge gan.digits                  # 1000 samples, judged by cnn.digits
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from zoo.analysis.judge import judge_samples
+from zoo.cli.common import SOURCE_HELP, markdown_table, or_exit
+
+
+def main(argv: list[str] | None = None) -> None:
+    from zoo.hub import load_model
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", help=f"a model with .sample(n): {SOURCE_HELP}")
+    parser.add_argument("--judge", default="cnn.digits", help="the classifier that judges")
+    parser.add_argument("--samples", type=int, default=1000)
+    args = parser.parse_args(argv)
+    net, judge = or_exit(lambda: (load_model(args.source), load_model(args.judge)))
+    if not hasattr(net, "sample"):
+        raise SystemExit(f"error: {args.source} cannot sample (no .sample method)")
+    samples = net.sample(args.samples, torch.Generator().manual_seed(0))
+    verdict = or_exit(lambda: judge_samples(samples, judge))
+    shares = verdict["shares"]
+    print(
+        f"judged by {args.judge}: confidence {verdict['confidence']:.3f}, "
+        f"spread {verdict['spread']:.3f}"
+    )
+    print(markdown_table(["class", *map(str, range(len(shares)))], [["share", *shares]]))
+
+
+if __name__ == "__main__":
+    main()
