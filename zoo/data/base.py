@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import lightning.pytorch as L
 import torch
 
 from zoo.data.batches import TensorBatches
+from zoo.preprocessing import make_record
 
 Split = tuple[torch.Tensor, ...]  # (*inputs, target)
 SPLITS = ("train", "val", "test")
@@ -21,6 +25,11 @@ def split_sizes(
     return sizes
 
 
+def as_lists(shape: Any) -> Any:
+    """A shape (or nested shapes) as plain nested lists of ints, as configs hold them."""
+    return [as_lists(s) for s in shape] if isinstance(shape, list | tuple) else int(shape)
+
+
 class InMemoryDataModule(L.LightningDataModule):
     """Subclasses implement `load_unit()` -> {"train": (x, y), "val": ..., "test": ...} with
     inputs scaled to [0, 1]; `load()` then standardises them with training-split statistics.
@@ -32,12 +41,17 @@ class InMemoryDataModule(L.LightningDataModule):
     std are shared (`(0, 1, 2, 3)`: one value; `(0, 2, 3)`: one per channel; `None`: keep [0, 1]).
     `fixed_training_inputs`: training batches hold the stored rows as they are (no augmentation
     or preprocessing on the way), so per-sample results such as a teacher's outputs can be
-    computed once and ride along (`attach_to_training`).
+    computed once and ride along (`attach_to_training`). `class_names`: one name per output
+    class, when the outputs are classes.
+
+    `spec()` tells a model config what the data looks like before anything is loaded;
+    `preprocessing_record()` is what a trained model keeps of the data (`zoo.preprocessing`).
     """
 
     input_shape: tuple[int, ...] = ()
     problem: str = "multiclass"
     num_outputs: int = 1
+    class_names: tuple[str, ...] | None = None
     raw_max: float = 1.0
     standardize_dims: tuple[int, ...] | None = (0, 1, 2, 3)
 
@@ -75,6 +89,32 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def load_unit(self) -> dict[str, Split]:
         raise NotImplementedError
+
+    def spec(self) -> dict[str, Any]:
+        """What a model config reads from the data (`${data_spec.*}`), known without loading:
+        `input_shape`, `problem`, `num_outputs` and, for one input, `in_channels` (its first
+        dimension) and `in_features` (its size)."""
+        shape = as_lists(self.input_shape)
+        spec: dict[str, Any] = {
+            "input_shape": shape,
+            "problem": self.problem,
+            "num_outputs": self.num_outputs,
+        }
+        if shape and not isinstance(shape[0], list):
+            spec |= {"in_channels": shape[0], "in_features": math.prod(shape)}
+        return spec
+
+    def preprocessing_record(self) -> dict[str, Any]:
+        """How raw samples become this data's model inputs (`zoo.preprocessing.make_record`):
+        the raw maximum, the training split's per-channel mean and std, problem, class names."""
+        mean, std = (0.0,), (1.0,)
+        if self.standardize_dims is not None:
+            if self.stats is None:
+                self.load()
+            mean, std = (t.flatten().tolist() for t in self.stats)
+        return make_record(
+            self.input_shape, self.raw_max, mean, std, self.problem, self.class_names
+        )
 
     def load(self) -> dict[str, Split]:
         """The splits, standardised with the training split's mean and std (kept in `stats`)."""

@@ -7,6 +7,7 @@ import torch
 from zoo.data.base import InMemoryDataModule, Split
 
 TARGETS = {"digit": ("multiclass", 10), "parity": ("binary", 1)}
+CLASS_NAMES = {"digit": tuple("0123456789"), "parity": ("even", "odd")}
 
 
 def load_digit_images() -> tuple[torch.Tensor, torch.Tensor]:
@@ -96,6 +97,7 @@ class DigitsDataModule(InMemoryDataModule):
         if scale not in ("standard", "unit", "binary"):
             raise ValueError(f"data.scale={scale!r}: expected 'standard', 'unit' or 'binary'")
         self.problem, self.num_outputs = TARGETS[target]
+        self.class_names = CLASS_NAMES[target]
         self.target = target
         self.standardize_dims = (0, 1, 2, 3) if scale == "standard" else None
         self.binary = scale == "binary"

@@ -32,6 +32,7 @@ class DigitMosaicsDataModule(InMemoryDataModule):
     raw_max = 16.0
     problem = "multilabel"
     num_outputs = 10
+    class_names = tuple("0123456789")
 
     def __init__(
         self,

@@ -123,6 +123,7 @@ class SortOfClevrDataModule(InMemoryDataModule):
 
     problem = "multiclass"
     num_outputs = len(ANSWERS)
+    class_names = tuple(ANSWERS)
     raw_max = 255.0
     standardize_dims = None
 

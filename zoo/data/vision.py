@@ -37,6 +37,35 @@ DATASETS = {
 }
 
 
+CLASS_NAMES = {
+    "mnist": tuple("0123456789"),
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    "cifar10": (
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ),
+}
+
+
 class DatasetUnavailableError(RuntimeError):
     """The dataset is neither on disk nor downloadable from here."""
 
@@ -65,6 +94,7 @@ class TorchvisionDataModule(InMemoryDataModule):
         self.name, self.data_dir, self.download = name, Path(data_dir), download
         self.val_size, self.split_seed = val_size, split_seed
         self.input_shape = DATASETS[name][3]
+        self.class_names = CLASS_NAMES[name]
 
     def _dataset(self, train: bool):
         import torchvision.datasets
