@@ -1,12 +1,10 @@
-"""Adversarial examples: backpropagation to the input (Szegedy et al. 2014). FGSM takes one step
-along the sign of the input gradient (Goodfellow et al. 2015); PGD iterates it, projected back
-into the epsilon ball (Madry et al. 2018). Works on any classifier whose `head` has a `loss`.
+"""Robust accuracy of classifiers under random sign noise, FGSM and PGD (`zoo.analysis.attacks`)
+at several epsilons, as a markdown table and a plot.
 
-Inputs are the model's (standardised) inputs; `low` and `high` are what pixel values 0 and 1
-map to (`InMemoryDataModule.input_range()`), and epsilon is an L-inf radius in pixel units:
-0.1 moves every pixel by at most a tenth of the full intensity range.
+The test split is preprocessed, and the valid input range found, from the record each model
+carries (`model.pretrained_cfg`); epsilon is an L-inf radius in pixel units.
 
-    python -m zoo.cli.adversarial cnn_digits adversarial_digits   # robust accuracy vs epsilon + plot
+    zoo-adversarial cnn.digits cnn.digits_adversarial   # robust accuracy vs epsilon + plot
 """
 
 from __future__ import annotations
@@ -17,7 +15,9 @@ from pathlib import Path
 import torch
 
 from zoo.analysis.attacks import robust_accuracy
+from zoo.cli.common import SOURCE_HELP, markdown_table, or_exit
 from zoo.plots import pyplot
+from zoo.preprocessing import input_range, normalize
 
 
 def plot_curves(
@@ -41,11 +41,18 @@ def plot_curves(
     return path
 
 
-def main(argv: list[str] | None = None) -> None:
+def held_out_inputs(source: str) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """The model and the test split of its data, preprocessed by the model's own record."""
     from zoo.cli.sources import build_data, resolve
 
+    resolved = resolve(source)
+    x, y = build_data(resolved.data).load_unit()["test"][:2]
+    return resolved.net, normalize(x, resolved.net.pretrained_cfg), y
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sources", nargs="+", help="model names, model directories or .ckpt files")
+    parser.add_argument("sources", nargs="+", help=SOURCE_HELP + " (one or more)")
     parser.add_argument(
         "--epsilons", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
     )
@@ -55,19 +62,13 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
     results = {}
     for source in args.sources:
-        try:
-            resolved = resolve(source)
-        except (KeyError, ValueError, FileNotFoundError, RuntimeError) as error:
-            raise SystemExit(f"error: {error}") from None
-        datamodule = build_data(resolved.data)
-        x, y = datamodule.load()["test"][:2]
-        low, high = datamodule.input_range()
-        results[source] = robust_accuracy(resolved.net, x, y, args.epsilons, low, high, args.steps)
-    print("| model | perturbation | " + " | ".join(f"eps {e:g}" for e in args.epsilons) + " |")
-    print("|---|---|" + "---|" * len(args.epsilons))
-    for name, curves in results.items():
-        for kind, values in curves.items():
-            print(f"| {name} | {kind} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+        net, x, y = or_exit(lambda source=source: held_out_inputs(source))
+        low, high = input_range(net.pretrained_cfg)
+        results[source] = robust_accuracy(net, x, y, args.epsilons, low, high, args.steps)
+    rows = [
+        [name, kind, *values] for name, curves in results.items() for kind, values in curves.items()
+    ]
+    print(markdown_table(["model", "perturbation", *(f"eps {e:g}" for e in args.epsilons)], rows))
     print(f"plot: {plot_curves(results, args.epsilons, args.out)}")
 
 

@@ -23,11 +23,11 @@ def or_exit(action: Callable[[], T]) -> T:
         sys.exit(f"error: {message}")
 
 
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A markdown table; floats are written with 3 decimals."""
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]], digits: int = 3) -> str:
+    """A markdown table; floats are written with `digits` decimals, other values as they are."""
 
     def cell(value: Any) -> str:
-        return f"{value:.3f}" if isinstance(value, float) else str(value)
+        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]

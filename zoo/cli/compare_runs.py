@@ -1,8 +1,8 @@
 """Compare the runs of a multirun: one PNG and a table of final metrics.
 
     python train.py -m experiment=optimizers_digits
-    python -m zoo.cli.compare_runs logs/optimizers_digits/multiruns/<time>       # train/loss per epoch
-    python -m zoo.cli.compare_runs logs/depth_digits/multiruns/<time> --metric test/acc \\
+    zoo-compare-runs logs/optimizers_digits/multiruns/<time>       # train/loss per epoch
+    zoo-compare-runs logs/depth_digits/multiruns/<time> --metric test/acc \\
         --x model.backbone.depth --group model.backbone.kind                  # final value vs depth
 
 Runs are labelled by the overrides that differ between them (e.g. `optimizer=momentum`); the
@@ -16,6 +16,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from zoo.cli.common import markdown_table, or_exit
 from zoo.plots import pyplot
 
 
@@ -127,15 +128,8 @@ def compare(
 
     columns = sorted({k for run in runs for k in run.final})
     nan = float("nan")
-    table = [
-        "| run | " + " | ".join(columns) + " |",
-        "|---|" + "---|" * len(columns),
-        *(
-            f"| {r.label} | " + " | ".join(f"{r.final.get(c, nan):.4f}" for c in columns) + " |"
-            for r in runs
-        ),
-    ]
-    summary = "\n".join(table)
+    rows = [[r.label, *(r.final.get(c, nan) for c in columns)] for r in runs]
+    summary = markdown_table(["run", *columns], rows, digits=4)
     (sweep_dir / "summary.md").write_text(summary + "\n")
     return plot, summary
 
@@ -149,10 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         "--group", default=None, help="with --x: one line per value of this override"
     )
     args = parser.parse_args(argv)
-    try:
-        plot, summary = compare(args.sweep_dir, args.metric, args.x, args.group)
-    except (FileNotFoundError, KeyError) as error:
-        raise SystemExit(f"error: {error}") from None
+    plot, summary = or_exit(lambda: compare(args.sweep_dir, args.metric, args.x, args.group))
     print(summary)
     print(f"plot: {plot}")
 

@@ -1,9 +1,9 @@
 """Teacher and students side by side: test accuracy, parameters and inference latency, with
 the compression ratio and speed-up of each model against the first (the teacher).
 
-    python -m zoo.cli.distill_report teacher_digits distill_digits logs/.../last.ckpt
-    python -m zoo.cli.distill_report teacher_digits <students...> --classes 3    # accuracy on 3s
-    python -m zoo.cli.distill_report <students...> --classes 3 --raise-bias 3.5
+    zoo-distill-report cnn.digits_teacher mlp.digits_distilled logs/.../last.ckpt
+    zoo-distill-report cnn.digits_teacher <students...> --classes 3    # accuracy on 3s
+    zoo-distill-report <students...> --classes 3 --raise-bias 3.5
 
 Each model is scored on the test split of the data it was trained with. Latency: the best of
 several timed forward passes on this machine, for the whole test split and for one image.
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from zoo.cli.common import markdown_table, or_exit
 from zoo.cli.sources import build_data, resolve
 
 
@@ -86,18 +87,23 @@ def table(rows: list[Row], classes: list[int] | None = None) -> str:
     """Markdown: one row per model; ratios against the first row."""
     base = rows[0]
     scope = f"acc (classes {', '.join(map(str, classes))})" if classes else "test acc"
-    lines = [
-        f"| model | {scope} | errors | params | compression | ms / test split | speed-up "
-        "| ms / image | speed-up |",
-        "|---|---|---|---|---|---|---|---|---|",
+    header = ["model", scope, "errors", "params", "compression", "ms / test split", "speed-up"]
+    header += ["ms / image", "speed-up"]
+    cells = [
+        [
+            *(
+                r.name,
+                f"{r.accuracy:.4f}",
+                r.errors,
+                f"{r.params:,}",
+                times(base.params / r.params),
+            ),
+            *(f"{r.batch_ms:.2f}", times(base.batch_ms / r.batch_ms)),
+            *(f"{r.single_ms:.3f}", times(base.single_ms / r.single_ms)),
+        ]
+        for r in rows
     ]
-    for r in rows:
-        lines.append(
-            f"| {r.name} | {r.accuracy:.4f} | {r.errors} | {r.params:,} | "
-            f"{times(base.params / r.params)} | {r.batch_ms:.2f} | {times(base.batch_ms / r.batch_ms)} | "
-            f"{r.single_ms:.3f} | {times(base.single_ms / r.single_ms)} |"
-        )
-    return "\n".join(lines)
+    return markdown_table(header, cells)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -119,10 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--raise-bias needs --classes")
     rows = []
     for source in args.sources:
-        try:
-            resolved = resolve(source)
-        except (KeyError, ValueError, FileNotFoundError, RuntimeError) as error:
-            raise SystemExit(f"error: {error}") from None
+        resolved = or_exit(lambda source=source: resolve(source))
         x, y = build_data(resolved.data).load()["test"][:2]
         net = (
             raise_bias(resolved.net, args.classes, args.raise_bias)

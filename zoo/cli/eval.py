@@ -1,8 +1,8 @@
 """Evaluate a pretrained model or a checkpoint on a split of the data it was trained on.
 
-python -m zoo.cli.eval cnn_digits                       # a shipped model
-python -m zoo.cli.eval out/cnn                          # a directory from zoo.save_pretrained
-python -m zoo.cli.eval logs/.../checkpoints/last.ckpt   # a train.py checkpoint
+zoo-eval cnn.digits                       # shipped weights
+zoo-eval out/cnn                          # a directory from zoo.save_pretrained
+zoo-eval logs/.../checkpoints/last.ckpt   # a train.py checkpoint
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from torch import nn
 
+from zoo.cli.common import SOURCE_HELP, or_exit
 from zoo.cli.sources import build_data, build_task, resolve
 
 
@@ -40,16 +41,13 @@ def evaluate(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="model name, model directory or .ckpt file")
+    parser.add_argument("source", help=SOURCE_HELP)
     parser.add_argument("--split", default="test", choices=["val", "test"])
     parser.add_argument(
         "--data-dir", default=None, help="where downloadable datasets live (default: data)"
     )
     args = parser.parse_args(argv)
-    try:
-        source = resolve(args.source, args.data_dir)
-    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as error:
-        raise SystemExit(f"error: {error}") from None
+    source = or_exit(lambda: resolve(args.source, args.data_dir))
     for name, value in sorted(evaluate(source.net, source.data, source.task, args.split).items()):
         print(f"{name}\t{value:.4f}")
 

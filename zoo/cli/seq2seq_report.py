@@ -1,6 +1,6 @@
 """Exact match of a seq2seq model by source length: how far it extrapolates.
 
-python -m zoo.cli.seq2seq_report seq2seq_reverse_attention     # or a directory / .ckpt
+zoo-seq2seq-report seq2seq.reverse_attention     # or a directory / .ckpt
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import argparse
 import torch
 from torch import nn
 
+from zoo.cli.common import SOURCE_HELP, markdown_table, or_exit
 from zoo.cli.sources import build_data, resolve
 from zoo.tasks.seq2seq import exact_match
 
@@ -34,13 +35,11 @@ def exact_by_length(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="model name, model directory or .ckpt file")
+    parser.add_argument("source", help=SOURCE_HELP)
     args = parser.parse_args(argv)
-    resolved = resolve(args.source)
+    resolved = or_exit(lambda: resolve(args.source))
     report = exact_by_length(resolved.net, build_data(resolved.data).load()["test"])
-    print("| source length | " + " | ".join(report) + " |")
-    print("|---|" + "---|" * len(report))
-    print("| exact match | " + " | ".join(f"{v:.3f}" for v in report.values()) + " |")
+    print(markdown_table(["source length", *report], [["exact match", *report.values()]]))
 
 
 if __name__ == "__main__":
