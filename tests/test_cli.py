@@ -1,0 +1,88 @@
+"""The command-line tools: preprocessing from the weights' record, one-line errors, tables."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT
+
+from zoo.cli.common import markdown_table, or_exit
+from zoo.cli.predict import main as predict_main
+from zoo.cli.predict import predict
+
+
+@pytest.fixture(scope="module")
+def raw_digits():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return torch.tensor(digits.images[:, None], dtype=torch.float32), digits.target
+
+
+def test_predict_preprocesses_raw_pixels_with_the_record_and_warns_when_they_are_not(
+    raw_digits, capsys
+):
+    images, labels = raw_digits
+    predicted, probabilities = predict("cnn.digits", images, raw=True)
+    assert (predicted.numpy() == labels).mean() > 0.97
+    assert probabilities.max(1).values.median() < 1.0  # calibrated, not saturated
+    assert "warning" not in capsys.readouterr().err
+
+    predicted, probabilities = predict("cnn.digits", images, raw=False)  # pixels 0-16 as inputs
+    assert "pass --raw" in capsys.readouterr().err
+    assert (predicted.numpy() == labels).mean() < 0.95  # what the warning protects against
+
+
+def test_predict_imports_neither_scikit_learn_nor_lightning(tmp_path):
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).integers(0, 17, (5, 1, 8, 8)))
+    probe = (
+        "import sys, json\n"
+        "from zoo.cli.predict import main\n"
+        f"main(['cnn.digits', {str(tmp_path / 'x.npy')!r}, '--raw', '--out', "
+        f"{str(tmp_path / 'p.csv')!r}])\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "torch" in loaded
+    assert not loaded & {"sklearn", "lightning", "torchvision", "torchmetrics", "hydra"}
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 6
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["no_such_model", "x.npy"], "no_such_model"),
+        (["cnn.digits", "missing.npy"], "missing.npy"),
+        (["cnn.digits", "inputs.txt"], "expected a .npy or .pt file"),
+    ],
+)
+def test_predict_reports_a_bad_argument_in_one_line(tmp_path, monkeypatch, argv, expected):
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "x.npy", np.zeros((2, 1, 8, 8), dtype="float32"))
+    (tmp_path / "inputs.txt").write_text("1 2 3")
+    with pytest.raises(SystemExit) as stop:
+        predict_main(argv)
+    message = str(stop.value.code)
+    assert message.startswith("error: ") and expected in message and "\n" not in message
+
+
+def test_or_exit_turns_a_users_error_into_one_line_and_lets_bugs_through():
+    with pytest.raises(SystemExit, match=r"^error: unknown thing 'x'$"):
+        or_exit(lambda: (_ for _ in ()).throw(KeyError("unknown thing 'x'")))
+    with pytest.raises(ZeroDivisionError):
+        or_exit(lambda: 1 / 0)
+
+
+def test_markdown_table():
+    assert markdown_table(["a", "b"], [["x", 0.12345], ["y", 2]], digits=2).splitlines() == [
+        "| a | b |",
+        "|---|---|",
+        "| x | 0.12 |",
+        "| y | 2 |",
+    ]
