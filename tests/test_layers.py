@@ -1,6 +1,6 @@
 """The package's layers: imports only point down (DESIGN.md), checked on every module's source.
 
-utilities <- blocks <- patterns <- data / tasks / analysis <- registry (hub) <- commands / train
+utilities <- blocks <- patterns <- data / tasks / analysis <- registry (hub, presets) <- commands / train
 """
 
 import ast
@@ -14,7 +14,7 @@ LAYERS = [
     ("zoo.blocks",),
     ("zoo.patterns",),
     ("zoo.data", "zoo.tasks", "zoo.analysis", "zoo.figures", "zoo.oneshot", "zoo.baselines"),
-    ("zoo.hub", "zoo.registry", "zoo"),
+    ("zoo.hub", "zoo.presets", "zoo.registry", "zoo"),
     ("zoo.cli", "zoo.train", "zoo.bench", "zoo.conf"),
 ]
 

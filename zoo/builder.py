@@ -6,18 +6,26 @@ allowed module prefixes can be named, so a config read from a file cannot run ar
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from zoo.preprocessing import default_record
+
 ALLOWED_PREFIXES = ("zoo.", "torch.nn.")
 
 
 def locate(target: str, allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
-    """The callable named by a dotted path, if it lies under one of the allowed prefixes."""
+    """The callable named by a dotted path `target`, if it lies under one of the `allowed`
+    module prefixes; a ValueError otherwise."""
     if not target.startswith(allowed):
-        raise ValueError(f"_target_={target!r}: expected a callable under one of {list(allowed)}")
+        package = target.partition(".")[0]
+        raise ValueError(
+            f"_target_={target!r}: expected a callable under one of {list(allowed)}; if you "
+            f"trust its package, allow it explicitly: allowed=({package + '.'!r},)"
+        )
     module_name, _, attr = target.rpartition(".")
     while module_name:
         try:
@@ -36,7 +44,8 @@ def locate(target: str, allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
 
 
 def build(config: Any, allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
-    """Recursively call every `_target_` in `config`; other values are returned as they are."""
+    """Recursively call every `_target_` in `config` (dicts, lists, values); returns the
+    built object, other values as they are."""
     if isinstance(config, list | tuple):
         return [build(item, allowed) for item in config]
     if not isinstance(config, Mapping):
@@ -52,10 +61,10 @@ def build(config: Any, allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
 
 
 def build_model(config: Mapping[str, Any], allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
-    """Build a model and remember the config that built it (`model.zoo_config`), so that
-    its weights can always be saved together with their architecture."""
-    import copy
-
+    """Build a model from `config` and return it carrying the config that built it
+    (`model.zoo_config`, so its weights can always be saved with their architecture) and a
+    default preprocessing record (`model.pretrained_cfg`, see `default_record`)."""
     model = build(config, allowed)
     model.zoo_config = copy.deepcopy(dict(config))
+    model.pretrained_cfg = default_record(model, config)
     return model

@@ -1,9 +1,20 @@
-"""The model registry: names -> configs -> models, and pretrained weights with their cards.
+"""Architectures by name, trained weights by name, and the round trip of a model to a directory.
 
-A model directory (shipped under `zoo/registry/<name>/` or written by `save_pretrained`) holds
-`config.json` (the config that builds the model), and for trained models `model.safetensors`
-and `card.json` (dataset, split, test metrics, parameter count, command, sha256 of the weights).
-Weights load only after their sha256 matches the card; nothing is unpickled.
+Names follow timm's `arch.tag` scheme:
+
+- an *architecture* is a model preset, `zoo/conf/model/<arch>.yaml` (`cnn`, `mlp`, `unet`, ...);
+  `list_models()` lists them and `create_model(arch, **kwargs)` builds one, freshly initialised;
+- *weights* are named `<arch>.<tag>`, the tag saying what they learned (`cnn.digits`,
+  `siamese_cnn.glyphs_triplet`); `list_pretrained()` lists them, `create_model(name,
+  pretrained=True)` loads them. The name of the experiment that trained them (`cnn_digits`,
+  on each card as `"experiment"`) is accepted wherever a weights name is.
+
+A model directory (shipped under `zoo/registry/<arch>.<tag>/` or written by `save_pretrained`)
+holds `config.json` (the config that builds the model and its preprocessing record),
+`model.safetensors` and `card.json` (dataset, split, test metrics, parameter count, command,
+sha256 of the weights). Weights load only after their sha256 matches the card; nothing is
+unpickled. Every model built or loaded here carries `model.pretrained_cfg`, the preprocessing
+record of `zoo.preprocessing` (plus `"card"` for loaded weights).
 """
 
 from __future__ import annotations
@@ -20,7 +31,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.builder import build_model
+from zoo.builder import ALLOWED_PREFIXES, build_model
+from zoo.preprocessing import default_record
+from zoo.presets import override, preset_config, preset_names
 
 REGISTRY = Path(__file__).parent / "registry"
 CONFIG, WEIGHTS, CARD = "config.json", "model.safetensors", "card.json"
@@ -30,27 +43,71 @@ class ChecksumError(RuntimeError):
     """A weight file whose sha256 differs from the one on its card."""
 
 
-def _names() -> list[str]:
-    return sorted(p.parent.name for p in REGISTRY.glob(f"*/{CONFIG}"))
+# ---------------------------------------------------------------------------------- names
 
 
 def list_models(pattern: str = "*", pretrained: bool = False) -> list[str]:
-    """Registered model names matching a shell-style `pattern`; only those with weights if
-    `pretrained`."""
-    names = [n for n in _names() if fnmatch.fnmatch(n, pattern)]
-    return [n for n in names if (REGISTRY / n / WEIGHTS).exists()] if pretrained else names
+    """Architectures (model presets) whose names match the shell-style `pattern`, sorted; with
+    `pretrained=True` the `arch.tag` weights instead, as `list_pretrained(pattern)` (timm's
+    behaviour)."""
+    if pretrained:
+        return list_pretrained(pattern)
+    return [name for name in preset_names() if fnmatch.fnmatch(name, pattern)]
 
 
-def _model_dir(name: str, pretrained: bool = False) -> Path:
-    if name not in _names():
-        close = difflib.get_close_matches(name, _names(), n=3, cutoff=0.4)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise KeyError(f"unknown model {name!r}{hint} (zoo.list_models() lists them all)")
-    if pretrained and not (REGISTRY / name / WEIGHTS).exists():
+def list_pretrained(pattern: str = "*") -> list[str]:
+    """Trained weights, named `arch.tag`, matching the shell-style `pattern` (`"cnn.*"`),
+    sorted."""
+    names = (p.parent.name for p in REGISTRY.glob(f"*/{WEIGHTS}"))
+    return sorted(n for n in names if fnmatch.fnmatch(n, pattern))
+
+
+def _experiments() -> dict[str, str]:
+    """Old names: the experiment that trained each set of weights -> the weights' name."""
+    found = {}
+    for name in list_pretrained():
+        experiment = _read_json(REGISTRY / name / CARD).get("experiment")
+        if experiment:
+            found[experiment] = name
+    return found
+
+
+def _unknown(name: str) -> KeyError:
+    known = [*list_models(), *list_pretrained(), *_experiments()]
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    return KeyError(
+        f"unknown model {name!r}{hint} (zoo.list_models() lists the architectures, "
+        "zoo.list_pretrained() the trained weights)"
+    )
+
+
+def weights_name(name: str) -> str:
+    """The `arch.tag` name of weights named `name`: their own name, the experiment that
+    trained them (`cnn_digits`), or an architecture with exactly one set of weights. A
+    KeyError says what is known otherwise."""
+    if (REGISTRY / name / WEIGHTS).is_file():
+        return name
+    experiments = _experiments()
+    if name in experiments:
+        return experiments[name]
+    if name in list_models():
+        candidates = list_pretrained(f"{name}.*")
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise KeyError(
+                f"architecture {name!r} has no pretrained weights (zoo.list_pretrained())"
+            )
         raise KeyError(
-            f"model {name!r} has no pretrained weights; these do: {list_models(pretrained=True)}"
+            f"architecture {name!r} has several pretrained weights, {candidates}: name one "
+            f"(zoo.list_pretrained({name + '.*'!r}))"
         )
-    return REGISTRY / name
+    raise _unknown(name)
+
+
+def _weights_dir(name: str) -> Path:
+    return REGISTRY / weights_name(name)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -60,70 +117,88 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def model_card(name: str) -> dict[str, Any]:
-    """The card of a pretrained model: dataset, split, test metrics, parameters, command, ..."""
-    return read_card(_model_dir(name, pretrained=True))
+    """The card of weights named `name` (see `weights_name`): dataset, split, test metrics,
+    parameters, command, sha256, ..."""
+    return read_card(_weights_dir(name))
 
 
 def read_card(directory: str | Path) -> dict[str, Any]:
-    """The card.json of a model directory."""
+    """The card.json of a model directory, as a dict."""
     return _read_json(Path(directory) / CARD)
 
 
-def model_config(name: str) -> dict[str, Any]:
-    """The config that builds a registered model (a `_target_` tree)."""
-    return _read_json(_model_dir(name) / CONFIG)["model"]
+def get_pretrained_cfg(name: str) -> dict[str, Any]:
+    """The preprocessing record of weights named `name` (`zoo.preprocessing`: input_shape,
+    raw_max, mean, std, problem, class_names) with their `card`, read without loading the
+    weights. For an architecture: the record a fresh `create_model(name)` carries."""
+    if name in list_models():
+        return create_model(name).pretrained_cfg
+    return _stored_record(_weights_dir(name))
 
 
-def _override(config: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply keyword overrides: `head__num_classes=5` sets config["head"]["num_classes"];
-    a bare key (`num_classes=5`) is found wherever it occurs once in the tree."""
-    config = json.loads(json.dumps(config))  # deep copy of plain data
+def _stored_record(directory: Path, model: nn.Module | None = None) -> dict[str, Any]:
+    """The record saved in a model directory's config.json (or the model's default one), with
+    the directory's card."""
+    config = _read_json(directory / CONFIG)
+    record = config.get("pretrained_cfg")
+    if record is None:
+        record = default_record(model, config["model"]) if model is not None else {}
+    card = read_card(directory) if (directory / CARD).exists() else {}
+    return {**record, "card": card}
 
-    def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-        found = []
-        if isinstance(node, dict):
-            for k, v in node.items():
-                found += [(*prefix, k), *paths(v, (*prefix, k))]
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                found += paths(v, (*prefix, i))
-        return found
 
-    all_paths = paths(config)
-    for key, value in overrides.items():
-        parts = tuple(key.replace("__", ".").split("."))
-        matches = [
-            p for p in all_paths if p[-len(parts) :] == parts and not str(p[-1]).startswith("_")
-        ]
-        if len(matches) != 1:
-            keys = sorted(
-                {".".join(map(str, p)) for p in all_paths if not str(p[-1]).startswith("_")}
-            )
-            why = "matches several keys" if matches else "matches no key"
-            raise TypeError(f"override {key}={value!r} {why}; the model's keys are {keys}")
-        *parent_path, last = matches[0]
-        node = config
-        for part in parent_path:
-            node = node[part]
-        node[last] = value
-    return config
+# ------------------------------------------------------------------------------- configs
+
+
+def model_config(name: str, **overrides: Any) -> dict[str, Any]:
+    """The config (a `_target_` tree, resolved) that `create_model(name, **overrides)` builds:
+    an architecture's preset or the exact config of weights named `name`."""
+    if name in list_models():
+        return preset_config(name, overrides)
+    config = _read_json(_weights_dir(name) / CONFIG)["model"]
+    return override(config, overrides)
+
+
+# -------------------------------------------------------------------------------- models
 
 
 def create_model(
-    name: str, pretrained: bool = False, strict: bool = True, **overrides: Any
+    name: str, pretrained: bool = False, strict: bool = True, **kwargs: Any
 ) -> nn.Module:
-    """A registered model, fresh or with its pretrained weights (offline, sha256-checked).
+    """A model by name: an architecture (`list_models()`) or weights (`list_pretrained()`, or
+    the experiment that trained them, e.g. `cnn_digits`).
 
-    Keyword overrides change the config (`num_classes=5`, `backbone__dropout=0.1`). With
-    pretrained weights, a changed shape fails unless `strict=False`, which re-initialises the
-    layers that no longer fit and warns which keys it adapted.
+    - `create_model("cnn", num_classes=5, input_shape=[1, 28, 28])`: a fresh model from the
+      preset; `input_shape`, `num_classes` / `num_outputs` (and `in_channels`, `in_features`,
+      `problem`) describe the data (the preset's `data_spec`); where a preset does not read
+      them they are plain overrides.
+    - `create_model("cnn.digits")`: the architecture of those weights, freshly initialised,
+      carrying their preprocessing record; `pretrained=True` loads the weights (offline,
+      sha256-checked). `create_model("vae", pretrained=True)` loads the architecture's
+      weights when it has exactly one set, and otherwise fails naming them.
+
+    Other keyword arguments override config keys, by dotted path, `__` path or unique suffix:
+    `dropout=0.1`, `backbone__hidden=[32]`, `backbone___args___1__dropout=0.1`,
+    `**{"backbone._args_.1.dropout": 0.1}`. With pretrained weights, a changed shape fails
+    unless `strict=False`, which re-initialises the layers that no longer fit and warns which
+    keys it adapted. Returns the model, carrying `zoo_config` and `pretrained_cfg`.
     """
+    if name in list_models():
+        if pretrained:
+            return create_model(weights_name(name), True, strict, **kwargs)
+        return build_model(preset_config(name, kwargs))
+    directory = _weights_dir(name)
     if pretrained:
-        return from_pretrained(_model_dir(name, pretrained=True), strict=strict, **overrides)
-    return build_model(_override(model_config(name), overrides))
+        return from_pretrained(directory, strict=strict, **kwargs)
+    model = build_model(override(_read_json(directory / CONFIG)["model"], kwargs))
+    record = _stored_record(directory, model)
+    record.pop("card")
+    model.pretrained_cfg = record
+    return model
 
 
 def sha256(path: Path) -> str:
+    """The hex sha256 of a file."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -132,33 +207,82 @@ def sha256(path: Path) -> str:
 
 
 def num_params(model: nn.Module) -> int:
+    """The number of parameters of `model`."""
     return sum(p.numel() for p in model.parameters())
 
 
+def _state_differences(own: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
+    missing = sorted(set(own) - set(other))
+    unexpected = sorted(set(other) - set(own))
+    reshaped = sorted(k for k in set(own) & set(other) if own[k].shape != other[k].shape)
+    return [
+        f"{label}: {keys}"
+        for label, keys in (
+            ("missing", missing),
+            ("unexpected", unexpected),
+            ("shape differs", reshaped),
+        )
+        if keys
+    ]
+
+
+def _checked_config(model: nn.Module, config: Mapping[str, Any]) -> dict[str, Any]:
+    """`config` if it builds a model with `model`'s state-dict keys and shapes, else a
+    ValueError saying what differs."""
+    built = build_model(config, allowed=("",))  # the caller's own config: any target
+    differences = _state_differences(built.state_dict(), model.state_dict())
+    if differences:
+        raise ValueError(
+            f"config= builds a {type(built).__name__} whose weights do not match the "
+            f"{type(model).__name__} being saved ({'; '.join(differences)}): nothing was saved"
+        )
+    return json.loads(json.dumps(config))
+
+
 def save_pretrained(
-    model: nn.Module, directory: str | Path, card: Mapping[str, Any] | None = None
+    model: nn.Module,
+    directory: str | Path,
+    card: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write config.json, model.safetensors and card.json (with sha256 and num_params)."""
+    """Write config.json (the config that builds `model` and its preprocessing record),
+    model.safetensors and card.json into `directory`; returns the directory.
+
+    The config is `config=` (a `_target_` tree, checked to build a model with the same weight
+    keys and shapes) or the one the model was built from (`model.zoo_config`). The card is
+    the model's own (a loaded model keeps its card), updated by `card`, with `num_params` and
+    `sha256` of the new file."""
     from safetensors.torch import save_file
 
-    config = getattr(model, "zoo_config", None)
+    if config is not None:
+        config = _checked_config(model, config)
+    else:
+        config = getattr(model, "zoo_config", None)
     if config is None:
+        name = type(model).__name__
         raise ValueError(
-            f"{type(model).__name__} has no zoo_config: build it with zoo.create_model, "
-            "zoo.builder.build_model or train.py so its architecture can be saved with it"
+            f"{name} has no zoo_config (it was not built by zoo.create_model, "
+            "zoo.builder.build_model or train.py): pass config=, a `_target_` tree that builds "
+            f"it, e.g. save_pretrained(net, dir, config={{'_target_': "
+            f"'{type(model).__module__}.{name}', ...}})"
         )
+    record = dict(getattr(model, "pretrained_cfg", None) or default_record(model, config))
+    card = {**(record.pop("card", None) or {}), **(card or {})}
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / CONFIG).write_text(json.dumps({"model": config}, indent=2) + "\n")
+    (directory / CONFIG).write_text(
+        json.dumps({"model": config, "pretrained_cfg": record}, indent=2) + "\n"
+    )
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(state, directory / WEIGHTS)
-    card = {**(card or {}), "num_params": num_params(model), "sha256": sha256(directory / WEIGHTS)}
+    card |= {"num_params": num_params(model), "sha256": sha256(directory / WEIGHTS)}
     (directory / CARD).write_text(json.dumps(card, indent=2) + "\n")
     return directory
 
 
 def load_weights(directory: str | Path) -> dict[str, torch.Tensor]:
-    """The state dict of a model directory, after its sha256 matches the card."""
+    """The state dict of a model directory, after its sha256 matches the card (else a
+    ChecksumError, and nothing is loaded)."""
     from safetensors.torch import load_file
 
     directory = Path(directory)
@@ -179,23 +303,15 @@ def load_state(
     loaded. Not strict: mismatched or missing entries keep their fresh initialisation;
     returns (and warns about) the keys adapted."""
     own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    reshaped = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
-    if strict and (missing or unexpected or reshaped):
-        details = [
-            f"{label}: {keys}"
-            for label, keys in (
-                ("missing", missing),
-                ("unexpected", unexpected),
-                ("shape differs", reshaped),
-            )
-            if keys
-        ]
+    details = _state_differences(own, state)
+    if strict and details:
         raise RuntimeError(
             f"weights do not fit {type(model).__name__} ({'; '.join(details)}); nothing was "
             "loaded. Pass strict=False to re-initialise what does not fit."
         )
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    reshaped = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
     fitting = {k: v for k, v in state.items() if k in own and k not in reshaped}
     model.load_state_dict(fitting, strict=False)
     adapted = sorted([*missing, *reshaped])
@@ -206,13 +322,24 @@ def load_state(
     return adapted
 
 
-def from_pretrained(directory: str | Path, strict: bool = True, **overrides: Any) -> nn.Module:
-    """Rebuild a model from a directory written by `save_pretrained` (or shipped weights)."""
+def from_pretrained(
+    directory: str | Path,
+    strict: bool = True,
+    allowed: tuple[str, ...] = (),
+    **overrides: Any,
+) -> nn.Module:
+    """The model saved in `directory` (by `save_pretrained`, or shipped), in eval mode, with
+    its preprocessing record and card (`model.pretrained_cfg`).
+
+    Its config may name callables under `zoo.` and `torch.nn.` only, plus the module prefixes
+    the caller trusts (`allowed=("mypkg.",)`). Keyword overrides change the config as in
+    `create_model`; `strict` as there."""
     directory = Path(directory)
-    config = _override(_read_json(directory / CONFIG)["model"], overrides)
+    config = override(_read_json(directory / CONFIG)["model"], overrides)
     state = load_weights(directory)
-    model = build_model(config)
+    model = build_model(config, allowed=(*ALLOWED_PREFIXES, *allowed))
     load_state(model, state, strict=strict)
+    model.pretrained_cfg = _stored_record(directory, model)
     return model.eval()
 
 
@@ -220,8 +347,9 @@ def load_pretrained(
     module: nn.Module, source: str | Path, prefix: str = "", strict: bool = True
 ) -> nn.Module:
     """Load the weights under `prefix` of a pretrained model into `module` (e.g. a pretrained
-    backbone into the encoder of a Siamese or multi-task model). `source`: name or directory."""
-    directory = Path(source) if Path(source).is_dir() else _model_dir(str(source), pretrained=True)
+    backbone into the encoder of a Siamese or multi-task model); returns `module`. `source`:
+    a weights name or a model directory."""
+    directory = Path(source) if Path(source).is_dir() else _weights_dir(str(source))
     state = {
         k.removeprefix(prefix): v
         for k, v in load_weights(directory).items()
@@ -234,9 +362,11 @@ def load_pretrained(
 
 
 def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:
-    """The network of a train.py checkpoint (a Lightning .ckpt), rebuilt without Hydra."""
+    """The network of a train.py checkpoint (a Lightning .ckpt), rebuilt without Hydra, in
+    eval mode, with the preprocessing record of the data it was trained on."""
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    config = (checkpoint.get("zoo") or {}).get("model")
+    record = checkpoint.get("zoo") or {}
+    config = record.get("model")
     if config is None:
         raise ValueError(f"{path} has no zoo model config: was it written by train.py?")
     model = build_model(config)
@@ -246,15 +376,18 @@ def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:
         if k.startswith("net.")
     }
     load_state(model, state, strict=strict)
+    if record.get("pretrained_cfg"):
+        model.pretrained_cfg = dict(record["pretrained_cfg"])
     return model.eval()
 
 
-def load_model(source: str | Path) -> nn.Module:
-    """A trained network from what a user names: a registry model (its pretrained weights), a
-    directory written by `save_pretrained`, or a train.py checkpoint (`.ckpt`)."""
+def load_model(source: str | Path, allowed: tuple[str, ...] = ()) -> nn.Module:
+    """A trained network from what a user names: weights (`list_pretrained()`, or their
+    experiment's name), a directory written by `save_pretrained` (its config may name
+    callables under the `allowed` prefixes too), or a train.py checkpoint (`.ckpt`)."""
     path = Path(source)
     if path.suffix == ".ckpt":
         return load_checkpoint(path)
     if path.is_dir():
-        return from_pretrained(path)
+        return from_pretrained(path, allowed=allowed)
     return create_model(str(source), pretrained=True)

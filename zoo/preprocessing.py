@@ -17,7 +17,7 @@ the first input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -94,3 +94,20 @@ def out_of_range(x: torch.Tensor, record: Record, slack: float = 0.5) -> bool:
     low, high = input_range(record)
     width = (high - low).abs()
     return bool(((x < low - slack * width) | (x > high + slack * width)).any())
+
+
+def default_record(model: Any, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The preprocessing record of a model that no data has set yet: its config's input shape
+    (None when it has none), raw values already in [0, 1] and not standardised (raw_max 1,
+    mean 0, std 1), the problem of its head (`multitask` for `heads`, else None), no class
+    names."""
+    shape = config.get("input_shape")
+    shapes = config.get("input_shapes")
+    if shape is None and isinstance(shapes, Mapping):
+        shape = [shapes[name] for name in config.get("modalities") or shapes]
+    head = getattr(model, "head", None)
+    problem = getattr(head, "problem", None) or ("multitask" if hasattr(model, "heads") else None)
+    record = make_record([] if shape is None else shape, problem=problem or None)
+    if shape is None:
+        record["input_shape"] = None
+    return record

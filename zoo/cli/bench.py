@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 import torch
 from omegaconf import DictConfig
 
+from zoo.cli.common import markdown_table
+
 
 def hand_loop(cfg: DictConfig, batches: Callable[[], Iterable], epochs: int) -> float:
     """ms per step of forward, the head's loss, backward and Adam over `batches()` each epoch."""
@@ -73,9 +75,8 @@ def best_of(setups: dict[str, Callable[[], float]], repeats: int) -> dict[str, f
 def print_table(rows: dict[str, float]) -> None:
     """ms per step and the ratio to the first row."""
     base = next(iter(rows.values()))
-    print(f"| {'setup':<44} | ms/step | ratio |\n|{'-' * 46}|---------|-------|")
-    for name, ms in rows.items():
-        print(f"| {name:<44} | {ms:7.3f} | {ms / base:5.2f} |")
+    cells = [[name, f"{ms:.3f}", f"{ms / base:.2f}"] for name, ms in rows.items()]
+    print(markdown_table(["setup", "ms/step", "ratio"], cells))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         args.repeats,
     )
-    print("\ndistill_small_digits: teacher_digits CNN -> 2 x 30 MLP student, train.py lean")
+    print("\ndistill_small_digits: cnn.digits_teacher -> 2 x 30 MLP student, train.py lean")
     print_table(rows)
 
 

@@ -1,10 +1,12 @@
 """Turn a train.py run into shipped weights: evaluate its best checkpoint, write weights + card.
 
     python train.py experiment=cnn_digits
-    python -m zoo.cli.publish logs/cnn_digits/runs/<time> --name cnn_digits
+    python -m zoo.cli.publish logs/cnn_digits/runs/<time> --name cnn.digits
 
-The card records the dataset and split, the test metrics measured here by `zoo.eval`, the
-parameter count, the command that trained it and the sha256 of the weights.
+Weights are named `<architecture>.<tag>` (the model preset, then what they learned). The card
+records the name, architecture and experiment, the dataset and split, the test metrics measured
+here by `zoo.eval`, the parameter count, the command that trained it and the sha256 of the
+weights; config.json holds the model config and the preprocessing record of the run's data.
 """
 
 from __future__ import annotations
@@ -57,14 +59,21 @@ def best_checkpoint(run: Path) -> Path:
 
 
 def publish(run: Path, name: str, registry: Path = hub.REGISTRY) -> dict[str, Any]:
-    """Evaluate the run's best checkpoint on its test split and save it as `registry/name`."""
+    """Evaluate the run's best checkpoint on its test split and save it as `registry/name`
+    (`name`: `<architecture>.<tag>`) with its card and preprocessing record; returns the card."""
+    architecture, dot, tag = name.partition(".")
+    if not (architecture and dot and tag):
+        raise ValueError(f"--name {name!r}: expected <architecture>.<tag>, e.g. cnn.digits")
     checkpoint = best_checkpoint(run)
     source = resolve(str(checkpoint))
     meta = torch.load(checkpoint, map_location="cpu", weights_only=True)
     datamodule = build_data(source.data)
     splits = {k: len(split[-1]) for k, split in datamodule.load().items()}
+    source.net.pretrained_cfg = datamodule.preprocessing_record()
     card = {
         "name": name,
+        "architecture": architecture,
+        "experiment": ((meta.get("zoo") or {}).get("run") or {}).get("task_name"),
         "dataset": DATASETS.get(source.data["_target_"], source.data["_target_"]),
         "data": source.data,
         "split": splits,
@@ -83,7 +92,9 @@ def publish(run: Path, name: str, registry: Path = hub.REGISTRY) -> dict[str, An
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="a train.py run directory or a .ckpt file")
-    parser.add_argument("--name", required=True, help="the registry name, e.g. cnn_digits")
+    parser.add_argument(
+        "--name", required=True, help="the weights' name, <architecture>.<tag>, e.g. cnn.digits"
+    )
     parser.add_argument("--registry", type=Path, default=hub.REGISTRY)
     args = parser.parse_args(argv)
     card = publish(args.run, args.name, args.registry)

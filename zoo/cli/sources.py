@@ -25,8 +25,10 @@ class Source:
 
 
 def resolve(source: str, data_dir: str | None = None) -> Source:
-    """`source`: a name from `zoo.list_models(pretrained=True)`, a directory written by
-    `zoo.save_pretrained`, or a `.ckpt` written by train.py."""
+    """The model named by `source` — weights' name from `zoo.list_pretrained()` (or the
+    experiment that trained them), a directory written by `zoo.save_pretrained`, or a `.ckpt`
+    written by train.py — with the data and task configs it was trained with; `data_dir`
+    replaces a downloadable dataset's directory (default `data`)."""
     path = Path(source)
     if path.suffix == ".ckpt":
         record = torch.load(path, map_location="cpu", weights_only=True).get("zoo") or {}
@@ -35,7 +37,7 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
         data, task = run.get("data"), run.get("task")
     else:
         net = hub.load_model(source)
-        card = hub.read_card(path) if path.is_dir() else hub.model_card(source)
+        card = net.pretrained_cfg["card"]
         data, task = card.get("data"), card.get("task")
     if not data or not task:
         raise ValueError(f"{source} does not say which data and task it was trained with")
@@ -45,10 +47,12 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
 
 
 def build_data(config: dict[str, Any]) -> Any:
+    """The data module a `zoo.data` config describes."""
     return build(config, allowed=("zoo.data.",))
 
 
 def build_task(config: dict[str, Any], net: nn.Module) -> Any:
-    """The task the net was trained with, for evaluation (no optimizer)."""
-    kwargs = {k: v for k, v in config.items() if not k.startswith("_")}
+    """The task the net was trained with, for evaluation (no optimizer); the modules it takes
+    (a teacher, a judge) are built from their configs (`zoo.load_model`, ...)."""
+    kwargs = {k: build(v) for k, v in config.items() if not k.startswith("_")}
     return locate(config["_target_"], allowed=("zoo.tasks.",))(net=net, **kwargs)

@@ -1,0 +1,169 @@
+"""Model presets as plain configs, without Hydra: `zoo/conf/model/<arch>.yaml` with its
+`defaults:` list applied, the data it describes filled in (`data_spec`), and keyword overrides
+that reach any key, inside `_args_` lists too. `zoo.create_model` builds from these; `import
+zoo` + `create_model` stays free of Hydra (omegaconf alone resolves the interpolations)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PRESETS = Path(__file__).parent / "conf" / "model"
+DATA_CONFIGS = Path(__file__).parent / "conf" / "data"
+# keyword arguments of create_model that describe the data (the `data_spec` a preset reads)
+SPEC_KEYS = ("input_shape", "in_channels", "in_features", "num_outputs", "problem")
+
+
+def preset_names() -> list[str]:
+    """The architectures: stems of `zoo/conf/model/*.yaml`, sorted."""
+    return sorted(p.stem for p in PRESETS.glob("*.yaml"))
+
+
+def compose_preset(arch: str) -> dict[str, Any]:
+    """Preset `arch` as Hydra composes `model=<arch>` (its `defaults:` applied), unresolved."""
+    return _compose(PRESETS, arch)
+
+
+def _compose(directory: Path, option: str) -> dict[str, Any]:
+    """A Hydra config file with its `defaults:` list applied, as Hydra would (groups merged
+    under their key, `_self_` last unless placed), unresolved, without Hydra."""
+    from omegaconf import OmegaConf
+
+    base = PRESETS.parent if option.startswith("/") else directory
+    path = base / f"{option.lstrip('/')}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no config {path}")
+    own = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    defaults = own.pop("defaults", None) or []
+    if "_self_" not in defaults:
+        defaults = [*defaults, "_self_"]
+    parts: list[Any] = []
+    for entry in defaults:
+        if entry == "_self_":
+            parts.append(own)
+        elif isinstance(entry, str):  # another config of the same group: inherit from it
+            parts.append(_compose(path.parent, entry))
+        else:
+            for group, choice in entry.items():
+                group = group.removeprefix("optional ").strip()
+                group, _, package = group.partition("@")
+                if choice is None:
+                    continue
+                base = PRESETS.parent if group.startswith("/") else path.parent
+                group = group.lstrip("/")
+                node = _compose(base / group, str(choice))
+                parts.append(_nest(package or group.replace("/", "."), node))
+    return OmegaConf.to_container(OmegaConf.merge(*parts), resolve=False)
+
+
+def _nest(package: str, node: Any) -> dict[str, Any]:
+    for key in reversed(package.split(".")):
+        node = {key: node}
+    return node
+
+
+def _data_defaults(preset: Mapping[str, Any]) -> dict[str, Any]:
+    """Values for the `${data.KEY}` a preset reads: KEY from the one data config that sets it."""
+    keys = set(re.findall(r"\$\{(?:oc\.select:)?data\.(\w+)", json.dumps(preset)))
+    if not keys:
+        return {}
+    from omegaconf import OmegaConf
+
+    found: dict[str, list[Any]] = {key: [] for key in keys}
+    for path in sorted(DATA_CONFIGS.glob("*.yaml")):
+        config = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+        for key in keys & set(config):
+            found[key].append(config[key])
+    return {key: values[0] for key, values in found.items() if len(values) == 1}
+
+
+def _data_spec(kwargs: dict[str, Any], preset: Mapping[str, Any]) -> dict[str, Any]:
+    """Move the keyword arguments that describe the data into a `data_spec` the preset reads
+    (`${oc.select:data_spec.input_shape,...}`); those it does not read stay config overrides."""
+    text = json.dumps(preset)
+    reads = {key for key in SPEC_KEYS if f"data_spec.{key}" in text}
+    spec: dict[str, Any] = dict(kwargs.pop("data_spec", None) or {})
+    if "num_classes" in kwargs and "num_outputs" in reads:
+        spec["num_outputs"] = kwargs.pop("num_classes")
+    if "input_shape" in kwargs and reads & {"input_shape", "in_channels", "in_features"}:
+        shape = kwargs.pop("input_shape")
+        spec["input_shape"] = shape
+        if shape and not isinstance(shape[0], list | tuple):
+            spec |= {"in_channels": shape[0], "in_features": math.prod(shape)}
+    for key in reads & (set(kwargs) - {"input_shape", "num_classes"}):
+        spec[key] = kwargs.pop(key)
+    return spec
+
+
+def preset_config(arch: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The resolved config of preset `arch` with `overrides` (data-describing ones into
+    `data_spec`, the others applied before interpolations are resolved)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    preset = compose_preset(arch)
+    overrides = dict(overrides)
+    spec = _data_spec(overrides, preset)
+    root = OmegaConf.create(
+        {"model": override(preset, overrides), "data_spec": spec, "data": _data_defaults(preset)}
+    )
+    try:
+        return OmegaConf.to_container(root.model, resolve=True)
+    except OmegaConfBaseException as error:
+        raise ValueError(
+            f"model preset {arch!r} cannot be resolved outside a training run: {error}; pass the "
+            "missing value as a keyword argument"
+        ) from error
+
+
+def _paths(node: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key a keyword override may set: dict keys not starting with `_`, at any depth,
+    inside `_args_` lists too (list positions are path parts, `backbone._args_.1.dropout`)."""
+    found: list[tuple[str, ...]] = []
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if not key.startswith("_"):
+                found.append((*prefix, key))
+                found += _paths(value, (*prefix, key))
+            elif key == "_args_":
+                found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, (*prefix, str(i)))
+    return found
+
+
+def _matches(key: str, path: tuple[str, ...]) -> bool:
+    """Whether override `key` names `path` or a suffix of it, dotted (`backbone._args_.1.dropout`)
+    or with double underscores (`backbone___args___1__dropout`)."""
+    return any(key in (".".join(path[-n:]), "__".join(path[-n:])) for n in range(1, len(path) + 1))
+
+
+def override(config: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `config` with keyword `overrides` set. A key is a dotted path
+    (`"backbone._args_.1.dropout"`), the same with `__` for dots (`head__num_classes`), or any
+    unique suffix of one (`dropout`, `num_classes`); a whole path wins over suffixes. Lists
+    the accepted keys when a key matches none or several."""
+    config = json.loads(json.dumps(config))  # deep copy of plain data
+    paths = _paths(config)
+    for key, value in overrides.items():
+        full = [p for p in paths if key in (".".join(p), "__".join(p))]
+        matches = full or [p for p in paths if _matches(key, p)]
+        if len(matches) != 1:
+            keys = sorted(".".join(p) for p in paths)
+            why = (
+                f"matches several keys {sorted('.'.join(p) for p in matches)}"
+                if matches
+                else "matches no key"
+            )
+            raise TypeError(f"override {key}={value!r} {why}; the model's keys are {keys}")
+        *parents, last = matches[0]
+        node: Any = config
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[last] = value
+    return config
