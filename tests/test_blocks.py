@@ -94,6 +94,19 @@ def test_binary_loss_is_stable_for_extreme_logits():
     assert math.isfinite(loss.item()) and loss.item() == pytest.approx(100.0)
 
 
+def test_build_head_takes_a_head_or_calls_a_partial_with_the_width_only_when_needed():
+    from zoo.blocks import SigmoidHead, build_head
+
+    head = BinaryHead(4)
+    assert build_head(head, 99) is head
+    assert build_head(lambda w: MultiClassHead(w, 3), 7).in_features == 7
+    asked = []
+    assert build_head(head, lambda: asked.append(1) or 5) is head and not asked  # no dry run
+    assert build_head(BinaryHead, lambda: 5).in_features == 5
+    # binary and multi-label heads are one sigmoid head of different widths
+    assert isinstance(BinaryHead(2), SigmoidHead) and isinstance(MultiLabelHead(2, 3), SigmoidHead)
+
+
 def test_classifier_infers_head_width_and_checks_input_shape():
     net = Classifier(
         backbone=nn.Sequential(ConvStack(1, [8, 16]), MLP(64, [32])),

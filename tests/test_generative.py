@@ -106,7 +106,8 @@ def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(tmp
     torch.manual_seed(0)
     _, untrained_task, _ = build(cfg)
     untrained = judge_samples(
-        untrained_task.net.eval().sample(1000, torch.Generator().manual_seed(0))
+        untrained_task.net.eval().sample(1000, torch.Generator().manual_seed(0)),
+        untrained_task.judge,
     )
     metrics = train(cfg)
     # measured after 50 epochs: confidence 0.76, spread 0.98 (untrained: 0.18 and 0.13)
@@ -118,12 +119,12 @@ def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(tmp
 def test_the_judge_prints_confidence_spread_and_the_class_histogram(capsys):
     from zoo.cli.judge import main
 
-    main(["gan_digits", "--samples", "200"])
+    main(["gan.digits", "--samples", "200"])
     first, header, _, shares = capsys.readouterr().out.strip().splitlines()
-    assert first.startswith("judged by cnn_digits: confidence") and header.startswith(
+    assert first.startswith("judged by cnn.digits: confidence") and header.startswith(
         "| class | 0 |"
     )
     values = [float(v) for v in shares.strip("|").split("|")[1:]]
     assert len(values) == 10 and sum(values) == pytest.approx(1.0, abs=1e-3)
     with pytest.raises(SystemExit, match="cannot sample"):
-        main(["cnn_digits"])
+        main(["cnn.digits"])

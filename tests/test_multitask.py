@@ -110,6 +110,63 @@ def test_uncertainty_log_variances_get_their_own_learning_rate():
     assert not fixed.log_vars.requires_grad
 
 
+@pytest.mark.parametrize(
+    ("weighting", "learns", "automatic"),
+    [("fixed", False, True), ("uncertainty", True, True), ("pcgrad", False, False)],
+)
+def test_the_weighting_string_picks_one_strategy_object(weighting, learns, automatic):
+    from zoo.tasks.multitask import WEIGHTINGS
+
+    task = MultiTaskTask(
+        small_multitask(),
+        targets=["digit", "angle", "parity"],
+        weighting=weighting,
+        weights={"angle": 0.5},
+    )
+    assert type(task.strategy) is WEIGHTINGS[weighting] and task.weighting == weighting
+    assert task.log_vars.requires_grad == learns and task.automatic_optimization == automatic
+    assert set(task.state_dict()) - {k for k in task.state_dict() if k.startswith("net.")} == {
+        "weights",
+        "regression",
+        "log_vars",
+    }
+    # fixed weights: angle's 0.5; uncertainty at s = 0: exp(-s), halved for the regression
+    torch.testing.assert_close(task.task_weights(), torch.tensor([1.0, 0.5, 1.0]))
+    losses = torch.tensor([1.0, 2.0, 3.0])
+    expected = (
+        uncertainty_weighted(losses, task.log_vars, task.regression)
+        if weighting == "uncertainty"
+        else torch.tensor(1.0 + 0.5 * 2.0 + 3.0)
+    )
+    torch.testing.assert_close(task.combine(losses), expected)
+
+
+def test_pcgrad_sets_the_trunk_gradient_to_the_projected_sum():
+    task = MultiTaskTask(
+        small_multitask(tasks=["digit", "angle"]),
+        targets=["digit", "angle"],
+        weighting="pcgrad",
+        optimizer=lambda params: torch.optim.SGD(params, lr=0.0),
+    )
+    optimizer = task.configure_optimizers()
+    task.optimizers = lambda: optimizer  # no trainer attached
+    task.manual_backward = lambda loss: loss.backward()
+    x = torch.randn(6, 1, 8, 8)
+    batch = (x, torch.tensor([1.0, 2, 3, 4, 5, 6]), torch.randn(6))
+    losses, _ = task.head_losses(batch, "train")
+    shared = list(task.net.trunk.parameters())
+    grads = [
+        torch.cat([g.flatten() for g in torch.autograd.grad(loss, shared, retain_graph=True)])
+        for loss in losses
+    ]
+    expected = project_conflicts(grads, torch.Generator().manual_seed(0))
+    head = task.net.heads["digit"].linear.weight
+    (head_grad,) = torch.autograd.grad(losses[0], head, retain_graph=True)
+    task.strategy.manual_step(task, losses)
+    torch.testing.assert_close(torch.cat([p.grad.flatten() for p in shared]), expected)
+    torch.testing.assert_close(head.grad, head_grad)  # the heads keep their own gradients
+
+
 def test_rotated_digits_carry_every_target_and_hide_only_training_labels():
     from zoo.data import RotatedDigitsDataModule
     from zoo.data.rotated_digits import rotate

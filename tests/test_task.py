@@ -78,6 +78,26 @@ def test_optimizer_and_scheduler_partials_are_used():
     }
 
 
+def test_tasks_share_the_base_constructor_and_add_only_their_own_arguments():
+    from zoo.tasks import ReconstructionTask
+
+    net = nn.Linear(4, 4)
+    task = ReconstructionTask(
+        net,
+        eval_corruption="mask",
+        optimizer=partial(torch.optim.SGD, lr=0.1),
+        scheduler=partial(torch.optim.lr_scheduler.StepLR, step_size=3),
+        scheduler_interval="step",
+    )
+    assert task.eval_corruption == "mask" and not task.metrics  # no metrics of its own
+    assert task.configure_optimizers()["lr_scheduler"]["interval"] == "step"
+    with pytest.raises(TypeError):  # own arguments are keyword-only: no silent shift
+        SupervisedTask(
+            Classifier(MLP(4, [8]), BinaryHead, input_shape=(4,)),
+            partial(torch.optim.SGD, lr=0.1),
+        )
+
+
 def test_optimized_metric_must_have_been_logged():
     from omegaconf import OmegaConf
 

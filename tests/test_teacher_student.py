@@ -44,3 +44,35 @@ def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher():
     fresh = TeacherStudent(zoo.create_model("teacher_digits", pretrained=True), mlp_student())
     fresh.load_state_dict(saved)  # strict: no teacher weights needed
     torch.testing.assert_close(fresh.student.eval()(x_test), student(x_test))
+
+
+def test_the_distillation_task_holds_its_teacher_with_the_patterns_code():
+    from functools import partial
+
+    from torch import nn
+
+    from zoo.patterns.teacher_student import FrozenTeacher
+    from zoo.tasks import DistillationTask
+
+    torch.manual_seed(0)
+    teacher = nn.Sequential(
+        nn.Flatten(), nn.Linear(64, 32), nn.BatchNorm1d(32), nn.Dropout(0.5), nn.Linear(32, 10)
+    )
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    task = DistillationTask(
+        mlp_student(), teacher=teacher, optimizer=partial(torch.optim.SGD, lr=0.1)
+    )
+    assert isinstance(task, FrozenTeacher) and issubclass(TeacherStudent, FrozenTeacher)
+    task.train()
+    assert task.net.training and not task.teacher.training
+    assert not any(p.requires_grad for p in task.teacher.parameters())
+    optimizer = task.configure_optimizers()
+    optimized = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    assert optimized == {id(p) for p in task.net.parameters()}
+    state = task.state_dict()
+    assert set(state) == {f"net.{k}" for k in task.net.state_dict()}
+    zeroed = {k: torch.zeros_like(v) for k, v in state.items()}
+    task.load_state_dict(zeroed)  # strict: the teacher keeps its own tensors
+    assert all(not v.any() for v in task.net.state_dict().values())
+    for key, value in task.teacher.state_dict().items():
+        assert torch.equal(value, before[key]), key

@@ -19,6 +19,8 @@ from zoo.blocks.heads import (
     MultiClassHead,
     MultiLabelHead,
     RegressionHead,
+    SigmoidHead,
+    build_head,
 )
 from zoo.blocks.manual_linear import LinearFunction, ManualLinear
 from zoo.blocks.masked_conv import MaskedConv2d
@@ -58,8 +60,10 @@ __all__ = [
     "Residual",
     "ResidualConvBlock",
     "ResidualMLPBlock",
+    "SigmoidHead",
     "SqueezeExcite",
     "TransformerEncoderBlock",
+    "build_head",
     "film",
     "get_activation",
     "get_norm",

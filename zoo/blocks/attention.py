@@ -54,6 +54,7 @@ class MultiHeadAttention(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Xavier-uniform projections and zero biases, as `nn.MultiheadAttention` starts."""
         for name in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
             if hasattr(self, name):
                 nn.init.xavier_uniform_(getattr(self, name))
@@ -128,6 +129,7 @@ class AttentionPooling(nn.Module):
     def forward(
         self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
+        """A set (N, L, E), `key_padding_mask` (N, L) True at padding -> pooled (N, E)."""
         query = self.query.expand(x.shape[0], -1, -1)
         pooled, _ = self.attention(query, x, x, key_padding_mask=key_padding_mask)
         return pooled.squeeze(1)
@@ -161,6 +163,7 @@ class TransformerEncoderBlock(nn.Module):
     def forward(
         self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
+        """(N, L, E) -> (N, L, E); `key_padding_mask` (N, L) is True at padding."""
         _check(x, self.attention.embed_dim, "input", "TransformerEncoderBlock")
         h = self.norm1(x)
         x = x + self.attention(h, key_padding_mask=key_padding_mask, causal=self.causal)[0]
@@ -181,6 +184,8 @@ class AdditiveAttention(nn.Module):
     def forward(
         self, query: torch.Tensor, keys: torch.Tensor, key_padding_mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """query (N, query_dim), keys (N, S, key_dim), `key_padding_mask` (N, S) True at
+        padding -> (context (N, key_dim), weights (N, S))."""
         if query.dim() != 2 or query.shape[1] != self.query_dim:
             raise ValueError(
                 f"AdditiveAttention expected query (N, {self.query_dim}), got {tuple(query.shape)}"

@@ -56,6 +56,8 @@ class ConvStack(nn.Module):
         self.out_channels = channels[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (N, in_channels, H, W) -> maps (N, channels[-1], H', W') (H / 2 per stage
+        when pooling), or (N, channels[-1]) with `global_pool`."""
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"ConvStack expected input of shape (N, {self.in_channels}, H, W), "
@@ -95,6 +97,7 @@ class ConvDecoder(nn.Module):
         self.layers = nn.Sequential(*layers[:-1])  # no activation after the last conv
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes (N, in_features) -> images (N, out_channels, H, W)."""
         if z.dim() != 2 or z.shape[1] != self.in_features:
             raise ValueError(f"ConvDecoder expected (N, {self.in_features}), got {tuple(z.shape)}")
         return self.layers(self.project(z).view(-1, *self.start))

@@ -22,6 +22,7 @@ class FiLMGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Conditioning (N, cond_dim) -> (gamma, beta), each (N, num_channels)."""
         if cond.dim() != 2 or cond.shape[1] != self.cond_dim:
             raise ValueError(
                 f"FiLMGenerator expected (N, {self.cond_dim}), got {tuple(cond.shape)}"
@@ -54,6 +55,7 @@ class FiLMConvBlock(nn.Module):
         self.film = FiLMGenerator(cond_dim, channels)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """Maps (N, in_channels, H, W) modulated by `cond` (N, cond_dim) -> (N, channels, H, W)."""
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"FiLMConvBlock expected (N, {self.in_channels}, H, W), got {tuple(x.shape)}"

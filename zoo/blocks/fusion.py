@@ -49,6 +49,7 @@ class Fusion(nn.Module):
             self.block = TransformerEncoderBlock(dim, num_heads, mlp_ratio=2.0)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """M vectors (N, widths[m]) -> one (N, out_features)."""
         got = [x.shape[-1] for x in inputs]
         if tuple(got) != self.widths:
             raise ValueError(

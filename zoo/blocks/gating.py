@@ -20,7 +20,7 @@ def _check_last(x: torch.Tensor, dim: int, module: str) -> None:
 
 
 class GLU(nn.Module):
-    """Gated linear unit: (x W + b) * sigmoid(x V + c)."""
+    """Gated linear unit (Dauphin et al. 2017): (x W + b) * sigmoid(x V + c)."""
 
     def __init__(self, in_features: int, out_features: int | None = None) -> None:
         super().__init__()
@@ -28,12 +28,14 @@ class GLU(nn.Module):
         self.linear = nn.Linear(in_features, 2 * self.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., in_features) -> (..., out_features)."""
         _check_last(x, self.in_features, "GLU")
         return F.glu(self.linear(x), dim=-1)
 
 
 class Highway(nn.Module):
-    """y = T(x) * H(x) + (1 - T(x)) * x with transform gate T = sigmoid(x W_T + b_T).
+    """Highway layer (Srivastava et al. 2015): y = T(x) * H(x) + (1 - T(x)) * x with transform
+    gate T = sigmoid(x W_T + b_T).
 
     `gate_bias` starts negative so that a deep stack begins close to the identity (carry);
     Srivastava et al. use -1 to -3, and deep highway nets do not train without it.
@@ -50,14 +52,15 @@ class Highway(nn.Module):
         nn.init.constant_(self.gate.bias, gate_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., features) -> (..., features)."""
         _check_last(x, self.features, "Highway")
         t = torch.sigmoid(self.gate(x))
         return t * self.activation(self.transform(x)) + (1 - t) * x
 
 
 class SqueezeExcite(nn.Module):
-    """Channel attention for (N, C, H, W): global-average 'squeeze', a bottleneck MLP, and a
-    sigmoid per channel that rescales the feature map."""
+    """Channel attention for (N, C, H, W) (Hu et al. 2018): global-average 'squeeze', a
+    bottleneck MLP, and a sigmoid per channel that rescales the feature map."""
 
     def __init__(self, channels: int, reduction: int = 4) -> None:
         super().__init__()
@@ -68,6 +71,7 @@ class SqueezeExcite(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, channels, H, W) -> the same maps, each channel rescaled by its gate."""
         if x.dim() != 4 or x.shape[1] != self.channels:
             raise ValueError(
                 f"SqueezeExcite expected (N, {self.channels}, H, W), got {tuple(x.shape)}"
@@ -98,6 +102,7 @@ class GatedResidualUnit(nn.Module):
         self.norm = nn.LayerNorm(features)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        """(..., features), with `context` (..., context) if built with one -> (..., features)."""
         _check_last(x, self.features, "GatedResidualUnit")
         h = self.fc1(x)
         if self.context is not None:

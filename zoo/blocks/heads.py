@@ -14,6 +14,7 @@ Losses take logits, never probabilities: log-sigmoid and log-softmax are compute
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -21,7 +22,13 @@ from torch import nn
 
 
 class Head(nn.Module):
-    """A linear map to logits plus the loss and probabilities that go with them."""
+    """A linear map from features (N, in_features) to `num_outputs` logits, plus the loss,
+    probabilities and predictions that go with them.
+
+    `problem` names the kind (`binary`, `multilabel`, `multiclass`, `regression`): tasks pick
+    their metrics from it. A plain PyTorch loop needs only `loss(logits, y)` to train and
+    `predict_proba(logits)` / `predict(logits)` to use the model.
+    """
 
     problem: str = ""
 
@@ -36,6 +43,7 @@ class Head(nn.Module):
         self.linear = nn.Linear(in_features, num_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Features (N, in_features) -> logits (N, num_outputs)."""
         if x.dim() != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"{type(self).__name__} expected features of shape (N, {self.in_features}), "
@@ -44,20 +52,45 @@ class Head(nn.Module):
         return self.linear(x)
 
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The mean loss (a scalar tensor) of `logits`, as `forward` returns them, against
+        `target`: class indices (N,), 0/1 labels shaped like the logits, or real values."""
         raise NotImplementedError
 
     def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
+        """Probabilities from logits, shaped like them: sigmoid per output or softmax over
+        classes (regression heads have none)."""
         raise NotImplementedError
 
     def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        """Hard predictions from logits: 0/1 labels (long), class indices (N,) or the
+        regressed values."""
         raise NotImplementedError
 
     def metric_input(self, logits: torch.Tensor) -> torch.Tensor:
-        """What the task's metrics compare with the targets: probabilities here."""
+        """What the task's metrics compare with the targets: the probabilities of
+        `predict_proba` (regression heads: the values themselves)."""
         return self.predict_proba(logits)
 
 
-class BinaryHead(Head):
+class SigmoidHead(Head):
+    """Independent Bernoulli outputs: p = sigmoid(logit) each, binary cross-entropy on the
+    logits, predicted 1 where p > 0.5 (logit > 0). The base of `BinaryHead` and
+    `MultiLabelHead`."""
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean binary cross-entropy with logits; `target` holds 0/1 labels shaped like them."""
+        return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype))
+
+    def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
+        """sigmoid(logits): p(label = 1) per output."""
+        return torch.sigmoid(logits)
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        """0/1 labels (long): 1 where the logit is positive."""
+        return (logits > 0).long()
+
+
+class BinaryHead(SigmoidHead):
     """One logit per sample; p(y=1|x) = sigmoid(logit), a Bernoulli parameter."""
 
     problem = "binary"
@@ -66,34 +99,17 @@ class BinaryHead(Head):
         super().__init__(in_features, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Features (N, in_features) -> one logit per sample (N,)."""
         return super().forward(x).squeeze(1)
 
-    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype))
 
-    def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(logits)
-
-    def predict(self, logits: torch.Tensor) -> torch.Tensor:
-        return (logits > 0).long()
-
-
-class MultiLabelHead(Head):
+class MultiLabelHead(SigmoidHead):
     """One independent Bernoulli per label: several labels can be on at once."""
 
     problem = "multilabel"
 
     def __init__(self, in_features: int, num_labels: int) -> None:
         super().__init__(in_features, num_labels)
-
-    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype))
-
-    def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(logits)
-
-    def predict(self, logits: torch.Tensor) -> torch.Tensor:
-        return (logits > 0).long()
 
 
 class MultiClassHead(Head):
@@ -105,12 +121,15 @@ class MultiClassHead(Head):
         super().__init__(in_features, num_classes)
 
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of logits (N, K) against class indices `target` (N,)."""
         return F.cross_entropy(logits, target)
 
     def predict_proba(self, logits: torch.Tensor) -> torch.Tensor:
+        """softmax(logits): (N, K) class probabilities that sum to one."""
         return torch.softmax(logits, dim=-1)
 
     def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        """The most likely class index per sample (N,)."""
         return logits.argmax(dim=-1)
 
 
@@ -123,16 +142,20 @@ class RegressionHead(Head):
         super().__init__(in_features, num_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Features (N, in_features) -> values (N,) for one target, else (N, num_outputs)."""
         out = super().forward(x)
         return out.squeeze(1) if self.num_outputs == 1 else out
 
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean squared error between the predicted values and `target`, shaped alike."""
         return F.mse_loss(logits, target.to(logits.dtype))
 
     def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        """The predicted values themselves."""
         return logits
 
     def metric_input(self, logits: torch.Tensor) -> torch.Tensor:
+        """The predicted values, for MSE / MAE."""
         return logits
 
 
@@ -145,9 +168,21 @@ class DenseHead(RegressionHead):
         super().__init__(in_features, math.prod(self.output_shape))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Features (N, in_features) -> predictions (N, *output_shape)."""
         return Head.forward(self, x).view(len(x), *self.output_shape)
 
 
 HEADS: dict[str, type[Head]] = {
     h.problem: h for h in (BinaryHead, MultiLabelHead, MultiClassHead, RegressionHead)
 }
+
+HeadLike = Head | Callable[[int], Head]
+
+
+def build_head(head: HeadLike, in_features: int | Callable[[], int]) -> nn.Module:
+    """`head` itself if it is a module, else `head(in_features)`: a class or a Hydra partial
+    that takes the width of the features it reads, so no config works a width out by hand.
+    `in_features` may be a function giving the width, called only when it is needed."""
+    if isinstance(head, nn.Module):
+        return head
+    return head(in_features() if callable(in_features) else in_features)

@@ -23,6 +23,7 @@ class LinearFunction(torch.autograd.Function):
         weight: torch.Tensor,
         bias: torch.Tensor | None,
     ) -> torch.Tensor:
+        """x (..., in), weight (out, in), bias (out,) or None -> y (..., out)."""
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         y = x @ weight.T
@@ -30,6 +31,7 @@ class LinearFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad_y: torch.Tensor):
+        """dL/dy (..., out) -> (dL/dx, dL/dW, dL/db), by hand."""
         x, weight = ctx.saved_tensors
         grad_x = grad_y @ weight  # dL/dx = dL/dy W
         grad_w = grad_y.reshape(-1, grad_y.shape[-1]).T @ x.reshape(-1, x.shape[-1])  # dy/dW
@@ -55,6 +57,7 @@ class ManualLinear(nn.Module):
             nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., in_features) -> (..., out_features) through `LinearFunction`."""
         if x.shape[-1] != self.in_features:
             raise ValueError(
                 f"ManualLinear expected input of shape (..., {self.in_features}), got {tuple(x.shape)}"
@@ -69,4 +72,5 @@ class ManualLinear(nn.Module):
                 p -= lr * p.grad
 
     def extra_repr(self) -> str:
+        """The sizes, as `nn.Linear` prints them."""
         return f"in_features={self.in_features}, out_features={self.out_features}"

@@ -27,4 +27,6 @@ class MaskedConv2d(nn.Conv2d):
         self.mask_type = mask_type
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, in_channels, H, W) -> (N, out_channels, H, W), each output blind to the pixels
+        after it."""
         return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)

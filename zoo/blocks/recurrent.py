@@ -42,6 +42,7 @@ class RNNEncoder(nn.Module):
     def forward(
         self, x: torch.Tensor, lengths: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (N, T, input_size), optional `lengths` (N,) -> (outputs (N, T, D), summary (N, D))."""
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"RNNEncoder expected (N, T, {self.input_size}), got {tuple(x.shape)}")
         if lengths is not None:

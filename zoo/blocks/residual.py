@@ -24,6 +24,7 @@ class Residual(nn.Module):
         self.norm = get_norm(norm, features) if placement else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x -> x + f(x) (normed as `placement` says), shaped like x."""
         if self.placement == "pre":
             return x + self.fn(self.norm(x))
         if self.placement == "post":
@@ -52,6 +53,7 @@ class ResidualMLPBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, features) -> (N, features)."""
         if x.dim() != 2 or x.shape[1] != self.features:
             raise ValueError(
                 f"ResidualMLPBlock expected (N, {self.features}), got {tuple(x.shape)}"
@@ -60,7 +62,7 @@ class ResidualMLPBlock(nn.Module):
 
 
 class ResidualConvBlock(nn.Module):
-    """ResNet's basic block: relu(x + BN(conv(relu(BN(conv(x)))))), same channels and size."""
+    """ResNet's basic block (He et al. 2016): relu(x + BN(conv(relu(BN(conv(x)))))), same channels and size."""
 
     def __init__(
         self,
@@ -82,6 +84,7 @@ class ResidualConvBlock(nn.Module):
         self.activation = get_activation(activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, channels, H, W) -> (N, channels, H, W)."""
         if x.dim() != 4 or x.shape[1] != self.channels:
             raise ValueError(
                 f"ResidualConvBlock expected (N, {self.channels}, H, W), got {tuple(x.shape)}"

@@ -5,13 +5,31 @@ from __future__ import annotations
 import torch
 
 
-def check_features(x: torch.Tensor, expected: int, module: str) -> None:
-    """Raise if the flattened feature size of a batch `x` (N, ...) is not `expected`."""
+class ShapeError(ValueError):
+    """A batch whose width does not match a module's constructor argument.
+
+    `module` names the module class, `key` the constructor argument that fixed the width
+    (e.g. `in_features`), `expected` its value and `got` the width the batch has, so a
+    caller holding the config can name the key to change.
+    """
+
+    def __init__(self, message: str, module: str, key: str, expected: int, got: int | None):
+        super().__init__(message)
+        self.module, self.key, self.expected, self.got = module, key, expected, got
+
+
+def check_features(x: torch.Tensor, expected: int, module: str, key: str = "in_features") -> None:
+    """Raise `ShapeError` if the flattened feature size of a batch `x` (N, ...) is not
+    `expected` (the value of the module's argument `key`)."""
     got = x[0].numel() if x.dim() > 1 else None
     if got != expected:
-        raise ValueError(
+        raise ShapeError(
             f"{module} expected input of shape (N, {expected}) or (N, ...) with {expected} "
-            f"features per sample, got {tuple(x.shape)}"
+            f"features per sample, got {tuple(x.shape)} ({key}={expected}, the input has {got})",
+            module,
+            key,
+            expected,
+            got,
         )
 
 
@@ -27,7 +45,8 @@ def check_shape(x: torch.Tensor, expected: tuple[int, ...], module: str) -> None
 @torch.no_grad()
 def output_width(module: torch.nn.Module, input_shape: tuple[int, ...]) -> int:
     """Features per sample that `module` outputs for inputs (N, *input_shape), found by one
-    dry run in eval mode (so a config never works out a flattened size by hand)."""
+    dry run in eval mode (so a config never works out a flattened size by hand). The dry run
+    also materialises lazy layers (`nn.LazyLinear`, e.g. an `MLP` with `in_features=None`)."""
     was_training = module.training
     module.eval()
     width = module(torch.zeros(1, *input_shape))[0].numel()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import torch
 
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.patterns.seq2seq import BOS, EOS, PAD
 
-PAD, BOS, EOS, FIRST_SYMBOL = 0, 1, 2, 3
+FIRST_SYMBOL = EOS + 1
 TASKS = ("reverse", "sort", "copy")
 
 

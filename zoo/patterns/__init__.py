@@ -1,4 +1,12 @@
-"""Architectures composed from blocks; each takes its parts as constructor arguments."""
+"""Architectures composed from blocks; each takes its parts as constructor arguments.
+
+A pattern that ends in a head keeps it as `.head`, a `zoo.blocks.Head` (`MultiTask` keeps one
+per task in `.heads`, a `ModuleDict` keyed by task name). `forward` returns the head's logits,
+so a plain PyTorch loop needs nothing else: `loss = net.head.loss(net(x), y)` to train,
+`net.head.predict_proba(logits)` / `net.head.predict(logits)` to use the outputs; with
+`MultiTask`, `net.heads[name].loss(net(x)[name], y[name])`. A `head` argument may be a `Head`
+or a callable taking the width it reads (a Hydra partial): `zoo.blocks.build_head`.
+"""
 
 from zoo.patterns.autoencoder import Autoencoder, EncoderDecoder
 from zoo.patterns.classifier import Classifier

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from zoo.blocks.heads import Head
+from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape, output_width
 
 
@@ -16,26 +16,27 @@ class Classifier(nn.Module):
 
     `head` is a `Head` or a callable taking the backbone's output width (a Hydra partial), so a
     config never has to work out the flattened feature size by hand.
+    `.head` is the `Head`: a plain loop trains with `net.head.loss(net(x), y)` and
+    reads probabilities with `net.head.predict_proba(net(x))`.
     """
 
     def __init__(
         self,
         backbone: nn.Module,
-        head: Head | Callable[[int], Head],
+        head: HeadLike,
         input_shape: Sequence[int],
     ) -> None:
         super().__init__()
         self.input_shape = tuple(int(s) for s in input_shape)
         self.backbone = backbone
-        if not isinstance(head, nn.Module):
-            head = head(self.feature_size())
-        self.head = head
+        self.head = build_head(head, self.feature_size)
 
     def feature_size(self) -> int:
         """Width of the flattened backbone output, found by one dry run in eval mode."""
         return output_width(self.backbone, self.input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs (N, *input_shape) -> the head's logits (N,) or (N, num_outputs)."""
         check_shape(x, self.input_shape, type(self).__name__)
         return self.head(self.backbone(x).flatten(1))
 

@@ -66,5 +66,6 @@ class DeepMLP(nn.Module):
                 module.fn[-1].weight.data /= depth**0.5  # of `depth` branches blows up
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, ...) with `in_features` values per sample -> features (N, width)."""
         check_features(x, self.in_features, "DeepMLP")
         return self.layers(x.flatten(1))

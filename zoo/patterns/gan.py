@@ -29,6 +29,7 @@ class GAN(nn.Module):
         self.pixels = math.prod(self.input_shape)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Noise z (N, latent_dim) -> images (N, *input_shape) in [0, 1]."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"GAN expects z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         return torch.sigmoid(self.generator(z)).view(-1, *self.input_shape)
@@ -43,9 +44,11 @@ class GAN(nn.Module):
         return self.discriminator(x.flatten(1)).squeeze(1)
 
     def noise(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """`count` draws of z ~ N(0, I), (count, latent_dim), on the model's device."""
         device = next(self.parameters()).device
         return torch.randn(count, self.latent_dim, generator=generator, device=device)
 
     @torch.no_grad()
     def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """`count` generated images (count, *input_shape), without a graph."""
         return self(self.noise(count, generator))

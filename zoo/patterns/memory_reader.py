@@ -7,25 +7,30 @@ the one item it needs. `read="mean"`: the same model with uniform weights instea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from zoo.blocks.attention import MultiHeadAttention
-from zoo.blocks.heads import Head
+from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape
 
 READS = ("attention", "mean")
 
 
 class MemoryReader(nn.Module):
-    """items (N, L, F) and query (N, Q) -> head(MLP([read(query, items), query]))."""
+    """items (N, L, F) and query (N, Q) -> head(MLP([read(query, items), query])).
+
+    `head` may be a callable taking the width `dim` (a Hydra partial).
+    `.head` is the `Head`: a plain loop trains with `net.head.loss(net(items, query), y)` and
+    reads probabilities with `net.head.predict_proba(net(items, query))`.
+    """
 
     def __init__(
         self,
         input_shape: Sequence[Sequence[int]],
-        head: Head | Callable[[int], Head],
+        head: HeadLike,
         dim: int = 64,
         num_heads: int = 4,
         read: str = "attention",
@@ -39,9 +44,11 @@ class MemoryReader(nn.Module):
         self.query = nn.Linear(query_shape[0], dim)
         self.attention = MultiHeadAttention(dim, num_heads) if read == "attention" else None
         self.decoder = nn.Sequential(nn.Linear(2 * dim, dim), nn.ReLU())
-        self.head = head if isinstance(head, nn.Module) else head(dim)
+        self.head = build_head(head, dim)
 
     def forward(self, items: torch.Tensor, query: torch.Tensor, need_weights: bool = False):
+        """items (N, L, F), query (N, Q) -> the head's logits; with `need_weights`, also the
+        attention weights over the items (N, 1, L) (None for `read="mean"`)."""
         check_shape(items, self.input_shape[0], "MemoryReader items")
         check_shape(query, self.input_shape[1], "MemoryReader query")
         memory, q = self.items(items), self.query(query)

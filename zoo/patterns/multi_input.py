@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
 from zoo.blocks.fusion import Fusion
-from zoo.blocks.heads import Head
+from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape, output_width
 
@@ -21,13 +21,15 @@ class MultiInput(nn.Module):
     the fused model and each single-modality baseline. `fusion` is one of
     `zoo.blocks.fusion.FUSIONS`; `hidden` the widths of the MLP after it. `head` may be a
     callable taking the MLP's output width (a Hydra partial).
+    `.head` is the `Head`: a plain loop trains with `net.head.loss(net(*inputs), y)` and
+    reads probabilities with `net.head.predict_proba(net(*inputs))`.
     """
 
     def __init__(
         self,
         encoders: Mapping[str, nn.Module],
         input_shapes: Mapping[str, Sequence[int]],
-        head: Head | Callable[[int], Head],
+        head: HeadLike,
         fusion: str = "concat",
         modalities: Sequence[str] | None = None,
         dim: int = 64,
@@ -51,9 +53,10 @@ class MultiInput(nn.Module):
         self.fusion = Fusion(fusion, widths, dim)
         self.mlp = MLP(self.fusion.out_features, hidden) if hidden else nn.Identity()
         out = hidden[-1] if hidden else self.fusion.out_features
-        self.head = head if isinstance(head, nn.Module) else head(out)
+        self.head = build_head(head, out)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """One batch per modality, in `modalities` order -> the head's logits."""
         if len(inputs) != len(self.modalities):
             raise ValueError(
                 f"{type(self).__name__} takes {len(self.modalities)} inputs "

@@ -3,12 +3,12 @@ representation, and every task reads it through its own head."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
-from zoo.blocks.heads import Head
+from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape, output_width
 
 
@@ -19,12 +19,15 @@ class MultiTask(nn.Module):
     partials), so any mix of binary, multi-label, multi-class and regression heads fits. `tasks`
     picks which heads the model has (all by default), so one config serves the multi-task model
     and each single-task baseline.
+
+    `.heads` maps each task name to its `Head`: a plain loop trains with
+    `sum(net.heads[t].loss(out[t], y[t]) for t in net.heads)`, `out = net(x)`.
     """
 
     def __init__(
         self,
         trunk: nn.Module,
-        heads: Mapping[str, Head | Callable[[int], Head]],
+        heads: Mapping[str, HeadLike],
         input_shape: Sequence[int],
         tasks: Sequence[str] | None = None,
     ) -> None:
@@ -37,11 +40,10 @@ class MultiTask(nn.Module):
         self.input_shape = tuple(int(s) for s in input_shape)
         self.trunk = trunk
         width = output_width(trunk, self.input_shape)
-        self.heads = nn.ModuleDict(
-            {t: heads[t] if isinstance(heads[t], nn.Module) else heads[t](width) for t in tasks}
-        )
+        self.heads = nn.ModuleDict({t: build_head(heads[t], width) for t in tasks})
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Inputs (N, *input_shape) -> {task name: that head's logits}."""
         check_shape(x, self.input_shape, type(self).__name__)
         features = self.trunk(x).flatten(1)
         return {name: head(features) for name, head in self.heads.items()}

@@ -20,6 +20,7 @@ class BinaryImageModel(nn.Module):
     input_shape: tuple[int, ...]
 
     def check(self, x: torch.Tensor) -> None:
+        """Raise unless `x` is a batch of images (N, *input_shape)."""
         if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(
                 f"{type(self).__name__} expects images of shape "
@@ -68,6 +69,7 @@ class PixelCNN(BinaryImageModel):
         self.out = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, in_channels, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Binary images (N, 1, H, W) -> per-pixel logits of p(x_i = 1 | x_<i), same shape."""
         self.check(x)
         h = self.first(2 * x - 1)  # pixels as -1 / +1
         for layer in self.layers:
@@ -85,5 +87,6 @@ class IndependentPixels(BinaryImageModel):
         self.logits = nn.Parameter(torch.zeros(self.input_shape))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (N, *input_shape) -> the same per-pixel logits for every image."""
         self.check(x)
         return self.logits.expand_as(x)

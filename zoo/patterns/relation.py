@@ -4,25 +4,27 @@ and f answers from the sum: RN(O, q) = f(sum_{i,j} g(o_i, o_j, q))."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from zoo.blocks.heads import Head
+from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape
 
 
 class RelationNetwork(nn.Module):
-    """Inputs: objects (N, K, D) in any order and a question (N, Q). `g_hidden` and
-    `f_hidden` are the widths of the two MLPs; `head` may be a callable taking f's output
-    width (a Hydra partial). Summing over pairs makes the output independent of object order."""
+    """Inputs: objects (N, K, D) in any order and a question (N, Q); the answer's logits come
+    from `.head`, the `Head` a plain loop calls: `net.head.loss(net(objects, question), y)`,
+    `net.head.predict_proba(logits)`. `g_hidden` and `f_hidden` are the widths of the two MLPs;
+    `head` may be a callable taking f's output width (a Hydra partial). Summing over pairs
+    makes the output independent of object order."""
 
     def __init__(
         self,
         input_shape: Sequence[Sequence[int]],
-        head: Head | Callable[[int], Head],
+        head: HeadLike,
         g_hidden: Sequence[int] = (128, 128, 128),
         f_hidden: Sequence[int] = (128, 128),
         dropout: float = 0.0,
@@ -33,9 +35,10 @@ class RelationNetwork(nn.Module):
         (_, object_dim), (question_dim,) = self.input_shape
         self.g = MLP(2 * object_dim + question_dim, g_hidden)
         self.f = MLP(g_hidden[-1], f_hidden, dropout=dropout)
-        self.head = head if isinstance(head, nn.Module) else head(f_hidden[-1])
+        self.head = build_head(head, f_hidden[-1])
 
     def forward(self, objects: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+        """objects (N, K, D), question (N, Q) -> the head's logits."""
         check_shape(objects, self.input_shape[0], f"{type(self).__name__} objects")
         check_shape(question, self.input_shape[1], f"{type(self).__name__} question")
         n, k, d = objects.shape

@@ -17,7 +17,9 @@ from zoo.blocks.recurrent import RNNEncoder
 from zoo.blocks.shapes import check_shape
 
 ATTENTIONS = (None, "additive", "dot")
-BOS, PAD = 1, 0
+PAD, BOS, EOS = 0, 1, 2
+"""Token ids every seq2seq model, task and data module shares: padding, begin, end; the
+vocabulary's symbols follow them."""
 
 
 class Seq2Seq(nn.Module):
@@ -57,6 +59,8 @@ class Seq2Seq(nn.Module):
         self.out = nn.Linear(hidden_size + context, vocab_size)
 
     def encode(self, source: torch.Tensor, lengths: torch.Tensor):
+        """source tokens (N, S), lengths (N,) -> (encoder states (N, S, M), summary (N, M),
+        padding mask (N, S) True at padding, the decoder's first state)."""
         check_shape(source, self.input_shape, "Seq2Seq source")
         states, summary = self.encoder(self.embed(source), lengths)
         padding = torch.arange(source.shape[1], device=source.device)[None] >= lengths[:, None]
@@ -85,6 +89,8 @@ class Seq2Seq(nn.Module):
     def forward(
         self, source: torch.Tensor, lengths: torch.Tensor, target_in: torch.Tensor
     ) -> torch.Tensor:
+        """Teacher forcing: source (N, S), lengths (N,), target_in (N, T) = BOS + target ->
+        logits (N, T, vocab) for the next token at each step."""
         states, summary, padding, state = self.encode(source, lengths)
         logits = []
         for t in range(target_in.shape[1]):
@@ -94,7 +100,8 @@ class Seq2Seq(nn.Module):
 
     @torch.no_grad()
     def greedy(self, source: torch.Tensor, lengths: torch.Tensor, steps: int):
-        """Decode by feeding back the most likely token, for `steps` steps."""
+        """Decode by feeding back the most likely token, for `steps` steps, from BOS: (tokens
+        (N, steps), attention weights (N, steps, S) or None)."""
         states, summary, padding, state = self.encode(source, lengths)
         token = torch.full((len(source),), BOS, dtype=torch.long, device=source.device)
         tokens, weights = [], []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from zoo.blocks.heads import Head
+from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape
 
 
@@ -15,20 +15,22 @@ class SequenceModel(nn.Module):
     """`head(encoder(x)[1])` for sequences (N, T, F): the encoder returns (per-step outputs,
     summary) as `RNNEncoder` does, and the head reads the summary.
 
-    `head` may be a callable taking the summary width (a Hydra partial).
+    `.head`, the `Head` (or a callable taking the summary width: a Hydra partial), gives what
+    a plain loop needs: `net.head.loss(net(x), y)` and `net.head.predict_proba(net(x))`.
     """
 
     def __init__(
         self,
         encoder: nn.Module,
-        head: Head | Callable[[int], Head],
+        head: HeadLike,
         input_shape: Sequence[int],
     ) -> None:
         super().__init__()
         self.input_shape = tuple(int(s) for s in input_shape)
         self.encoder = encoder
-        self.head = head if isinstance(head, nn.Module) else head(encoder.out_features)
+        self.head = build_head(head, lambda: encoder.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Sequences (N, *input_shape) -> the head's logits."""
         check_shape(x, self.input_shape, type(self).__name__)
         return self.head(self.encoder(x)[1])

@@ -3,13 +3,13 @@ shared by every input, so that alike inputs map to nearby embeddings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.blocks.heads import Head
+from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.merge import DISTANCES, FEATURE_MERGES, MERGES, merge_width, similarity
 from zoo.blocks.shapes import check_shape, output_width
 
@@ -24,7 +24,8 @@ class Siamese(nn.Module):
     The score is `head(merge(ea, eb))` when there is a head (Koch et al.: a sigmoid over a
     weighted L1 distance is `merge="abs"` with a `BinaryHead`), else the similarity of a distance
     merge (`cosine`, or minus the `euclidean` distance). `head` may be a callable taking the
-    merged width (a Hydra partial).
+    merged width (a Hydra partial). `.head` (None without one) scores pairs: a plain loop
+    trains it with `net.head.loss(net(a, b), same)` and reads `net.head.predict_proba(...)`.
     """
 
     def __init__(
@@ -32,7 +33,7 @@ class Siamese(nn.Module):
         encoder: nn.Module,
         input_shape: Sequence[int],
         merge: str = "euclidean",
-        head: Head | Callable[[int], Head] | None = None,
+        head: HeadLike | None = None,
         normalize: bool = False,
     ) -> None:
         super().__init__()
@@ -46,7 +47,7 @@ class Siamese(nn.Module):
                 f"(or use a distance merge: {sorted(DISTANCES)})"
             )
         self.merge = merge
-        self.head = head if head is None or isinstance(head, nn.Module) else head(width)
+        self.head = None if head is None else build_head(head, width)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """(N, *input_shape) -> (N, embedding_dim)."""
@@ -62,6 +63,8 @@ class Siamese(nn.Module):
         return self.head(merged.unsqueeze(-1) if self.merge in DISTANCES else merged)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """x -> embeddings (N, embedding_dim); (a, b) -> scores (N,); (anchor, positive,
+        negative) -> (positive scores, negative scores)."""
         if not 1 <= len(inputs) <= 3 or len({len(x) for x in inputs}) != 1:
             raise ValueError(
                 f"{type(self).__name__} takes 1, 2 or 3 inputs of the same batch size, got "

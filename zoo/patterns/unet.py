@@ -66,6 +66,7 @@ class UNet(nn.Module):
         self.out = nn.Conv2d(channels[0], num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (N, C, H, W) -> per-pixel class logits (N, num_classes, H, W)."""
         if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(
                 f"UNet expects inputs of shape (N, {', '.join(map(str, self.input_shape))}), "

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from zoo.blocks.film import FiLMConvBlock
-from zoo.blocks.heads import Head
+from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.residual import ResidualConvBlock
 from zoo.blocks.shapes import check_shape
 
@@ -30,12 +30,15 @@ def conv_stem(in_channels: int, channels: int) -> nn.Sequential:
 
 
 class _VQA(nn.Module):
+    """What both VQA models share: an (image, question) input shape and its check."""
+
     def __init__(self, input_shape: Sequence[Sequence[int]]) -> None:
         super().__init__()
         image_shape, question_shape = (tuple(int(s) for s in shape) for shape in input_shape)
         self.input_shape = (image_shape, question_shape)
 
     def check(self, image: torch.Tensor, question: torch.Tensor) -> None:
+        """Raise unless image is (N, C, H, W) and question (N, Q) as `input_shape` says."""
         check_shape(image, self.input_shape[0], f"{type(self).__name__} image")
         check_shape(question, self.input_shape[1], f"{type(self).__name__} question")
 
@@ -51,13 +54,14 @@ def with_coordinates(x: torch.Tensor) -> torch.Tensor:
 
 class FiLMVQA(_VQA):
     """Stem -> FiLM-ed residual blocks conditioned on the question (with coordinate maps, as
-    in Perez et al.) -> 1x1 conv, global max pool -> MLP -> head. `head` may be a callable
-    taking the feature width (a Hydra partial)."""
+    in Perez et al.) -> 1x1 conv, global max pool -> MLP -> head. `.head` is the answer's
+    `Head` (a plain loop: `net.head.loss(net(image, question), y)`, `net.head.predict(...)`);
+    `head` may be a callable taking the feature width (a Hydra partial)."""
 
     def __init__(
         self,
         input_shape: Sequence[Sequence[int]],
-        head: Head | Callable[[int], Head],
+        head: HeadLike,
         channels: int = 32,
         num_blocks: int = 2,
         hidden: int = 64,
@@ -76,9 +80,10 @@ class FiLMVQA(_VQA):
             nn.Linear(hidden, hidden),
             nn.ReLU(),
         )
-        self.head = head if isinstance(head, nn.Module) else head(hidden)
+        self.head = build_head(head, hidden)
 
     def forward(self, image: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+        """image (N, C, H, W), question (N, Q) -> the head's logits."""
         self.check(image, question)
         x = self.stem(image)
         for block in self.blocks:
@@ -87,12 +92,13 @@ class FiLMVQA(_VQA):
 
 
 class ConcatVQA(_VQA):
-    """Stem -> residual blocks -> flatten -> concatenate the question -> MLP -> head."""
+    """Stem -> residual blocks -> flatten -> concatenate the question -> MLP -> head: the
+    baseline. `head` may be a callable taking the width `hidden`; `.head` is as in `FiLMVQA`."""
 
     def __init__(
         self,
         input_shape: Sequence[Sequence[int]],
-        head: Head | Callable[[int], Head],
+        head: HeadLike,
         channels: int = 32,
         num_blocks: int = 2,
         hidden: int = 128,
@@ -105,9 +111,10 @@ class ConcatVQA(_VQA):
         self.mlp = nn.Sequential(
             nn.Linear(flat + question_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
         )
-        self.head = head if isinstance(head, nn.Module) else head(hidden)
+        self.head = build_head(head, hidden)
 
     def forward(self, image: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+        """image (N, C, H, W), question (N, Q) -> the head's logits."""
         self.check(image, question)
         features = self.blocks(self.stem(image)).flatten(1)
         return self.head(self.mlp(torch.cat([features, question], dim=1)))

@@ -4,11 +4,12 @@ current weights."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from zoo.analysis.attacks import fgsm, pgd
-from zoo.tasks.base import OptimizerFactory, SchedulerFactory
 from zoo.tasks.supervised import SupervisedTask
 
 
@@ -18,16 +19,9 @@ class AdversarialTrainingTask(SupervisedTask):
     Needs data that says its valid input range (`InMemoryDataModule.input_range`)."""
 
     def __init__(
-        self,
-        net: nn.Module,
-        epsilon: float = 0.1,
-        steps: int = 5,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
-        train_metrics: bool = False,
+        self, net: nn.Module, *, epsilon: float = 0.1, steps: int = 5, **kwargs: Any
     ) -> None:
-        super().__init__(net, optimizer, scheduler, scheduler_interval, train_metrics)
+        super().__init__(net, **kwargs)
         if not 0 < epsilon < 1:
             raise ValueError(f"task.epsilon must lie in (0, 1) of the pixel range, got {epsilon}")
         if steps < 1:
@@ -36,6 +30,7 @@ class AdversarialTrainingTask(SupervisedTask):
         self.bounds: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def on_fit_start(self) -> None:
+        super().on_fit_start()
         input_range = getattr(self.trainer.datamodule, "input_range", None)
         if input_range is None:
             raise ValueError(

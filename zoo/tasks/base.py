@@ -1,14 +1,15 @@
-"""What every zoo task shares: the network, its optimizer partials, epoch-level loss logging,
-and the record that makes its checkpoints portable."""
+"""What every zoo task shares: the network, its optimizer partials, per-stage metrics,
+epoch-level logging, and the record that makes its checkpoints portable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import lightning.pytorch as L
 import torch
 from torch import nn
+from torchmetrics import MetricCollection
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., torch.optim.lr_scheduler.LRScheduler]
@@ -21,11 +22,17 @@ class ZooTask(L.LightningModule):
     parameters / optimizer; without an optimizer the task can evaluate but not train.
     The training loss is summed on the device and logged once per epoch as `train/loss`
     (per-step logging would double the cost of a small model's step); other stages log
-    `val/loss`, `test/loss` through `log_loss`.
+    `val/loss`, `test/loss` through `log_loss`; `log_epoch` logs any other value per epoch.
 
-    `checkpoint["zoo"]` holds the model config (`net.zoo_config`), the whole run config and the
-    command that produced it, so `zoo.load_checkpoint` rebuilds the net without Hydra and
-    `zoo.cli.publish` can evaluate and document it.
+    A subclass states what it needs of the net in `check_net`, adds its own arguments as
+    keyword-only ones and passes `optimizer`, `scheduler` and `scheduler_interval` on
+    (`**kwargs`). `add_metrics` keeps a torchmetrics collection per stage in `self.metrics`
+    (logged as `stage/acc`, ...), and `update_metrics` updates and logs it once per epoch.
+
+    `checkpoint["zoo"]` holds the model config (`net.zoo_config`), the preprocessing record of
+    the data (`net.pretrained_cfg`), the whole run config and the command that produced it,
+    so `zoo.load_checkpoint` rebuilds the net without Hydra and `zoo.cli.publish` can evaluate
+    and document it.
     """
 
     def __init__(
@@ -35,6 +42,7 @@ class ZooTask(L.LightningModule):
         scheduler: SchedulerFactory | None = None,
         scheduler_interval: str = "epoch",
     ) -> None:
+        self.check_net(net)
         super().__init__()
         self.net = net
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
@@ -42,6 +50,45 @@ class ZooTask(L.LightningModule):
         self.train_loss_sum, self.train_count = torch.zeros(()), 0
         self.run_config: dict[str, Any] | None = None
         self.command: str | None = None
+        # keys get a suffix: a ModuleDict key may not shadow nn.Module.train
+        self.metrics = nn.ModuleDict()
+
+    @classmethod
+    def check_net(cls, net: nn.Module) -> None:
+        """Raise a TypeError naming what `net` lacks for this task (any net fits here)."""
+
+    def add_metrics(
+        self,
+        metrics: MetricCollection,
+        stages: Sequence[str] = ("val", "test"),
+        name: str | None = None,
+    ) -> None:
+        """Keep a copy of `metrics` for each stage, logged as `stage/<metric>` (or
+        `stage/<name>/<metric>` for a named group, e.g. one per head)."""
+        for stage in stages:
+            prefix = f"{stage}/{name}/" if name else f"{stage}/"
+            self.metrics[f"{stage}_{name or 'metrics'}"] = metrics.clone(prefix=prefix)
+
+    def update_metrics(
+        self,
+        stage: str,
+        preds: torch.Tensor,
+        target: torch.Tensor,
+        name: str | None = None,
+    ) -> None:
+        """Update the stage's metrics (if the task keeps them for that stage) and log them
+        once per epoch."""
+        key = f"{stage}_{name or 'metrics'}"
+        if key in self.metrics:
+            metrics = self.metrics[key]
+            metrics.update(preds, target)
+            self.log_dict(metrics, on_step=False, on_epoch=True)
+
+    def log_epoch(self, values: Mapping[str, torch.Tensor], batch_size: int) -> None:
+        """Log `{"stage/name": value}` as epoch means, weighted by batch size."""
+        self.log_dict(
+            dict(values), on_step=False, on_epoch=True, batch_size=batch_size, sync_dist=True
+        )
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         raise NotImplementedError
@@ -52,14 +99,7 @@ class ZooTask(L.LightningModule):
             self.train_loss_sum = self.train_loss_sum.to(loss) + loss.detach() * batch_size
             self.train_count += batch_size
         else:
-            self.log(
-                f"{stage}/loss",
-                loss,
-                on_step=False,
-                on_epoch=True,
-                batch_size=batch_size,
-                sync_dist=True,
-            )
+            self.log_epoch({f"{stage}/loss": loss}, batch_size)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
@@ -93,9 +133,23 @@ class ZooTask(L.LightningModule):
             "lr_scheduler": {"scheduler": scheduler, "interval": self.scheduler_interval},
         }
 
+    def record_preprocessing(self) -> None:
+        """Give the net the preprocessing record of the data it trains on
+        (`net.pretrained_cfg`), when the data module has one."""
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer else None
+        record = getattr(datamodule, "preprocessing_record", None)
+        if record is not None:
+            self.net.pretrained_cfg = record()
+
+    def on_fit_start(self) -> None:
+        self.record_preprocessing()
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self._trainer is not None and self._trainer.datamodule is not None:
+            self.record_preprocessing()  # also when a subclass's on_fit_start skips super()
         checkpoint["zoo"] = {
             "model": getattr(self.net, "zoo_config", None),
+            "pretrained_cfg": getattr(self.net, "pretrained_cfg", None),
             "run": self.run_config,
             "command": self.command,
         }

@@ -10,23 +10,23 @@ import torch
 from torch import nn
 
 from zoo.blocks.features import tap_features
-from zoo.patterns.teacher_student import freeze
-from zoo.tasks.base import OptimizerFactory, SchedulerFactory
+from zoo.patterns.teacher_student import FrozenTeacher
 from zoo.tasks.distill_losses import HintLoss, distillation_loss
 from zoo.tasks.supervised import SupervisedTask
 
 
-class DistillationTask(SupervisedTask):
+class DistillationTask(FrozenTeacher, SupervisedTask):
     """Trains `net` (the student, whose `head` is a `zoo.blocks.Head`) to match `teacher`: the
     `zoo.patterns.TeacherStudent` pattern with Lightning, configs and checkpoints.
 
     Loss: alpha * cross-entropy with the labels + (1 - alpha) * T^2 * KL of the softened
     outputs, plus `hint_weight` x FitNets hint losses for `hints` ({student layer: teacher
-    layer}, through learned adapters). The teacher is frozen (eval mode, no gradients), left out
-    of the optimizer and of the checkpoint: the checkpoint holds the student alone, and
-    `zoo.load_checkpoint` rebuilds it without the teacher. `teacher` is a module: configs build
-    it with `_target_: zoo.load_model` (a registry name, a model directory or a train.py
-    `.ckpt`) or from a model config. Metrics and `val/loss` are the student's.
+    layer}, through learned adapters). The teacher is held as in `TeacherStudent` (the same
+    `FrozenTeacher` code): frozen (eval mode, no gradients), left out of the optimizer and of
+    the checkpoint, whose state dict holds the student alone (and the hint adapters);
+    `zoo.load_checkpoint` rebuilds the student without the teacher. `teacher` is a module:
+    configs build it with `_target_: zoo.load_model` (a registry name, a model directory or a
+    train.py `.ckpt`) or from a model config. Metrics and `val/loss` are the student's.
     `cache_teacher`: the teacher's outputs for the training split are computed once when
     training starts, not at every step (a fixed transfer set: no augmentation, no hints).
     """
@@ -34,22 +34,21 @@ class DistillationTask(SupervisedTask):
     def __init__(
         self,
         net: nn.Module,
+        *,
         teacher: nn.Module,
         temperature: float = 4.0,
         alpha: float = 0.5,
         hints: Mapping[str, str] | None = None,
         hint_weight: float = 1.0,
         cache_teacher: bool = False,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
+        **kwargs: Any,
     ) -> None:
-        super().__init__(net, optimizer, scheduler, scheduler_interval)
+        super().__init__(net, **kwargs)
         if temperature <= 0:
             raise ValueError(f"task.temperature must be positive, got {temperature}")
         if not 0 <= alpha <= 1:
             raise ValueError(f"task.alpha must lie in [0, 1], got {alpha}")
-        self.teacher = freeze(teacher)
+        self.hold_teacher(teacher)
         self.temperature, self.alpha, self.hint_weight = temperature, alpha, hint_weight
         self.hints = dict(hints or {})
         if cache_teacher and self.hints:
@@ -59,7 +58,6 @@ class DistillationTask(SupervisedTask):
             )
         self.cache_teacher = cache_teacher
         self.hint_losses = nn.ModuleDict(self._hint_losses())
-        self.strict_loading = False  # checkpoints leave the teacher out
 
     @torch.no_grad()
     def _hint_losses(self) -> dict[str, HintLoss]:
@@ -81,15 +79,11 @@ class DistillationTask(SupervisedTask):
             for s, t in self.hints.items()
         }
 
-    def train(self, mode: bool = True) -> DistillationTask:
-        super().train(mode)
-        self.teacher.eval()  # no dropout, no batch-norm updates in the teacher, ever
-        return self
-
     def optimizer_parameters(self) -> Any:
         return [*self.net.parameters(), *self.hint_losses.parameters()]
 
     def on_fit_start(self) -> None:
+        super().on_fit_start()
         if self.cache_teacher:
             self._attach_teacher_outputs()
 
@@ -129,9 +123,3 @@ class DistillationTask(SupervisedTask):
             loss = loss + self.hint_weight * hint(student_features[s], taught[t])
         self.log_loss(stage, loss, len(y))
         return loss
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        super().on_save_checkpoint(checkpoint)
-        state = checkpoint.get("state_dict", {})
-        for key in [k for k in state if k.startswith("teacher.")]:
-            del state[key]

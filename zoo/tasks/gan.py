@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from zoo.analysis.judge import judge_samples
-from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+from zoo.patterns.teacher_student import freeze
+from zoo.tasks.base import ZooTask
 from zoo.tasks.gan_losses import discriminator_loss, generator_loss
 
 
@@ -23,12 +24,22 @@ class GANTask(ZooTask):
     def __init__(
         self,
         net: nn.Module,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
+        *,
         judge: nn.Module | None = None,
         judge_samples: int = 1000,
+        **kwargs: Any,
     ) -> None:
+        super().__init__(net, **kwargs)
+        if self.scheduler_factory is not None:
+            raise ValueError(
+                "GANTask takes no scheduler (scheduler=none): two optimizers, fixed rates"
+            )
+        self.automatic_optimization = False
+        self.judge = freeze(judge) if judge is not None else None  # evaluates, never trains
+        self.judge_samples = judge_samples
+
+    @classmethod
+    def check_net(cls, net: nn.Module) -> None:
         if not all(
             hasattr(net, a) for a in ("generator", "discriminator", "discriminate", "noise")
         ):
@@ -36,13 +47,6 @@ class GANTask(ZooTask):
                 "GANTask needs a net with a generator and a discriminator (zoo.patterns.GAN), "
                 f"got {type(net).__name__}"
             )
-        if scheduler is not None:
-            raise ValueError(
-                "GANTask takes no scheduler (scheduler=none): two optimizers, fixed rates"
-            )
-        super().__init__(net, optimizer, None, scheduler_interval)
-        self.automatic_optimization = False
-        self.judge, self.judge_samples = judge, judge_samples
 
     def configure_optimizers(self) -> Any:
         if self.optimizer_factory is None:
@@ -51,9 +55,6 @@ class GANTask(ZooTask):
             self.optimizer_factory(params=self.net.generator.parameters()),
             self.optimizer_factory(params=self.net.discriminator.parameters()),
         ]
-
-    def _log(self, name: str, value: torch.Tensor, batch_size: int) -> None:
-        self.log(name, value, on_step=False, on_epoch=True, batch_size=batch_size, sync_dist=True)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         x = batch[0]
@@ -67,20 +68,18 @@ class GANTask(ZooTask):
         g_optimizer.zero_grad()
         self.manual_backward(g_loss)
         g_optimizer.step()
-        self._log("train/d_loss", d_loss.detach(), len(x))
-        self._log("train/g_loss", g_loss.detach(), len(x))
+        self.log_epoch({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()}, len(x))
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         x = batch[0]
         fake = self.net(self.net.noise(len(x)))
         loss = discriminator_loss(self.net.discriminate(x), self.net.discriminate(fake))
-        self._log(f"{stage}/d_loss", loss, len(x))
+        self.log_epoch({f"{stage}/d_loss": loss}, len(x))
         return loss
 
     def on_test_epoch_end(self) -> None:
         if self.judge is None:
             return
-
         samples = self.net.sample(
             self.judge_samples, torch.Generator(device=self.device).manual_seed(0)
         )

@@ -5,26 +5,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+from zoo.tasks.base import ZooTask
 
 
 class LikelihoodTask(ZooTask):
     """Minimises -log p(x) of `net.log_likelihood(x)`, in nats per image: `stage/loss` is the
     negative log-likelihood (`test/loss` on held-out images). Batches are `(x, *ignored)`."""
 
-    def __init__(
-        self,
-        net: nn.Module,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
-    ) -> None:
+    @classmethod
+    def check_net(cls, net: nn.Module) -> None:
         if not callable(getattr(net, "log_likelihood", None)):
             raise TypeError(
                 "LikelihoodTask needs a net with log_likelihood(x) (e.g. PixelCNN, "
                 f"IndependentPixels), got {type(net).__name__}"
             )
-        super().__init__(net, optimizer, scheduler, scheduler_interval)
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         x = batch[0]

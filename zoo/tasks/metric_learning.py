@@ -3,12 +3,14 @@ one-shot accuracy on classes never seen in training."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from zoo.oneshot import one_shot_report
 from zoo.patterns.siamese import Siamese
-from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+from zoo.tasks.base import ZooTask
 from zoo.tasks.metric_losses import (
     LOSSES,
     MINERS,
@@ -28,16 +30,15 @@ class MetricLearningTask(ZooTask):
     def __init__(
         self,
         net: nn.Module,
+        *,
         loss: str = "contrastive",
         margin: float = 1.0,
         miner: str | None = None,
         ways: tuple[int, ...] = (5, 20),
         episodes: int = 1000,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
+        **kwargs: Any,
     ) -> None:
-        super().__init__(net, optimizer, scheduler, scheduler_interval)
+        super().__init__(net, **kwargs)
         if loss not in LOSSES:
             raise ValueError(f"task.loss={loss!r}: expected one of {LOSSES}")
         if miner not in MINERS or (miner and loss != "triplet"):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from zoo.baselines import squared_error_per_sample
 from zoo.blocks.noise import corrupt
-from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+from zoo.tasks.base import ZooTask
 
 
 class ReconstructionTask(ZooTask):
@@ -21,13 +23,12 @@ class ReconstructionTask(ZooTask):
     def __init__(
         self,
         net: nn.Module,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
+        *,
         eval_corruption: str | None = None,
         eval_noise_level: float = 0.0,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(net, optimizer, scheduler, scheduler_interval)
+        super().__init__(net, **kwargs)
         self.eval_corruption, self.eval_noise_level = eval_corruption, eval_noise_level
 
     def _inputs(self, x: torch.Tensor, stage: str, batch_idx: int) -> torch.Tensor:

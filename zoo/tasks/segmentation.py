@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
 
-from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+from zoo.tasks.base import ZooTask
 
 
 class SegmentationTask(ZooTask):
@@ -16,29 +18,23 @@ class SegmentationTask(ZooTask):
     (`net.num_classes` = K), on `(image, labels (N, H, W))` batches. Logged per epoch:
     `stage/miou` (intersection over union, averaged over the classes) and `stage/pixel_acc`."""
 
-    def __init__(
-        self,
-        net: nn.Module,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
-    ) -> None:
+    def __init__(self, net: nn.Module, **kwargs: Any) -> None:
+        super().__init__(net, **kwargs)
+        classes = net.num_classes
+        metrics = {
+            "miou": MulticlassJaccardIndex(classes),
+            "pixel_acc": MulticlassAccuracy(classes, average="micro"),
+        }
+        self.add_metrics(MetricCollection(metrics))
+
+    @classmethod
+    def check_net(cls, net: nn.Module) -> None:
         classes = getattr(net, "num_classes", None)
         if not isinstance(classes, int) or classes < 2:
             raise TypeError(
                 "SegmentationTask needs a net with num_classes >= 2 logit maps (e.g. UNet), got "
                 f"{type(net).__name__} with num_classes={classes!r}"
             )
-        super().__init__(net, optimizer, scheduler, scheduler_interval)
-        metrics = MetricCollection(
-            {
-                "miou": MulticlassJaccardIndex(classes),
-                "pixel_acc": MulticlassAccuracy(classes, average="micro"),
-            }
-        )
-        self.metrics = nn.ModuleDict(
-            {f"{s}_metrics": metrics.clone(f"{s}/") for s in ("val", "test")}
-        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -47,9 +43,6 @@ class SegmentationTask(ZooTask):
         x, labels = batch
         logits = self.net(x)
         loss = F.cross_entropy(logits, labels)
-        if f"{stage}_metrics" in self.metrics:
-            metrics = self.metrics[f"{stage}_metrics"]
-            metrics.update(logits.detach().argmax(1), labels)
-            self.log_dict(metrics, on_step=False, on_epoch=True)
+        self.update_metrics(stage, logits.detach().argmax(1), labels)
         self.log_loss(stage, loss, len(x))
         return loss

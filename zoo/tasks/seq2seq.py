@@ -5,9 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from zoo.patterns.seq2seq import PAD
 from zoo.tasks.base import ZooTask
-
-PAD, EOS = 0, 2
 
 
 def exact_match(predicted: torch.Tensor, target_out: torch.Tensor) -> torch.Tensor:
@@ -31,11 +30,5 @@ class Seq2SeqTask(ZooTask):
             token_acc = (logits.argmax(-1) == target_out)[mask].float().mean()
             predicted, _ = self.net.greedy(source, lengths, target_out.shape[1])
             exact = exact_match(predicted, target_out).float().mean()
-            self.log_dict(
-                {f"{stage}/token_acc": token_acc, f"{stage}/exact": exact},
-                on_step=False,
-                on_epoch=True,
-                batch_size=len(source),
-                sync_dist=True,
-            )
+            self.log_epoch({f"{stage}/token_acc": token_acc, f"{stage}/exact": exact}, len(source))
         return loss

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torchmetrics import MetricCollection
@@ -14,7 +16,7 @@ from torchmetrics.classification import (
 from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError
 
 from zoo.blocks.heads import Head
-from zoo.tasks.base import OptimizerFactory, SchedulerFactory, ZooTask
+from zoo.tasks.base import ZooTask
 
 
 def head_metrics(problem: str, num_outputs: int) -> MetricCollection:
@@ -56,26 +58,19 @@ class SupervisedTask(ZooTask):
     adds `train/acc`, ... at the cost of a metric update per step.
     """
 
-    def __init__(
-        self,
-        net: nn.Module,
-        optimizer: OptimizerFactory | None = None,
-        scheduler: SchedulerFactory | None = None,
-        scheduler_interval: str = "epoch",
-        train_metrics: bool = False,
-    ) -> None:
+    def __init__(self, net: nn.Module, *, train_metrics: bool = False, **kwargs: Any) -> None:
+        super().__init__(net, **kwargs)
+        stages = ("train", "val", "test") if train_metrics else ("val", "test")
+        self.add_metrics(head_metrics(self.head.problem, self.head.num_outputs), stages)
+
+    @classmethod
+    def check_net(cls, net: nn.Module) -> None:
         head = getattr(net, "head", None)
         if not isinstance(head, Head):
             raise TypeError(
-                f"SupervisedTask needs a net whose .head is a zoo.blocks.Head, got {type(head).__name__}"
+                f"{cls.__name__} needs a net whose .head is a zoo.blocks.Head, got "
+                f"{type(head).__name__}"
             )
-        super().__init__(net, optimizer, scheduler, scheduler_interval)
-        metrics = head_metrics(head.problem, head.num_outputs)
-        stages = ("train", "val", "test") if train_metrics else ("val", "test")
-        # keys get a suffix: a ModuleDict key may not shadow nn.Module.train
-        self.metrics = nn.ModuleDict(
-            {f"{s}_metrics": metrics.clone(prefix=f"{s}/") for s in stages}
-        )
 
     @property
     def head(self) -> Head:
@@ -88,10 +83,7 @@ class SupervisedTask(ZooTask):
         *inputs, y = batch
         logits = self.net(*inputs)
         loss = self.head.loss(logits, y)
-        if f"{stage}_metrics" in self.metrics:
-            metrics = self.metrics[f"{stage}_metrics"]
-            metrics.update(self.head.metric_input(logits.detach()), y)
-            self.log_dict(metrics, on_step=False, on_epoch=True)
+        self.update_metrics(stage, self.head.metric_input(logits.detach()), y)
         self.log_loss(stage, loss, len(y))
         return loss
 

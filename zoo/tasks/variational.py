@@ -18,5 +18,5 @@ class VAETask(ZooTask):
         self.log_loss(stage, loss, len(x))
         if stage != "train":
             parts = {f"{stage}/kl": kl.mean(), f"{stage}/reconstruction": -reconstruction.mean()}
-            self.log_dict(parts, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
+            self.log_epoch(parts, len(x))
         return loss
