@@ -1,5 +1,5 @@
-"""The documented surface: every public class, method and function that `zoo.blocks` and
-`zoo.patterns` export (their `__all__`) has a docstring, `forward` included. Methods that a
+"""The documented surface: every public class, method and function that `zoo.blocks`,
+`zoo.patterns` and `zoo` (the hub's functions) export (their `__all__`) has a docstring, `forward` included. Methods that a
 class inherits from torch are not the zoo's to document; those the zoo defines or overrides
 are, in every zoo class along the way (a base such as `Head` included)."""
 
@@ -9,6 +9,7 @@ import types
 import pytest
 from torch import nn
 
+import zoo
 import zoo.blocks
 import zoo.patterns
 
@@ -41,7 +42,7 @@ def undocumented(package: types.ModuleType) -> list[str]:
     return sorted({name for name, obj in zoo_members(package) if not (obj.__doc__ or "").strip()})
 
 
-@pytest.mark.parametrize("package", [zoo.blocks, zoo.patterns], ids=lambda p: p.__name__)
+@pytest.mark.parametrize("package", [zoo.blocks, zoo.patterns, zoo], ids=lambda p: p.__name__)
 def test_every_public_class_and_method_has_a_docstring(package):
     assert undocumented(package) == []
 
