@@ -10,13 +10,15 @@ import torch
 from torch import nn
 
 from zoo.analysis.attacks import fgsm, pgd
+from zoo.preprocessing import input_range
 from zoo.tasks.supervised import SupervisedTask
 
 
 class AdversarialTrainingTask(SupervisedTask):
     """`SupervisedTask` whose training batches are doubled with their PGD perturbations of
     L-inf radius `epsilon` (pixel units: a fraction of the intensity range); `steps=1` is FGSM.
-    Needs data that says its valid input range (`InMemoryDataModule.input_range`)."""
+    The valid input range comes from the preprocessing record of the data (`net.pretrained_cfg`,
+    set when training starts; `zoo.preprocessing.input_range`)."""
 
     def __init__(
         self, net: nn.Module, *, epsilon: float = 0.1, steps: int = 5, **kwargs: Any
@@ -30,14 +32,8 @@ class AdversarialTrainingTask(SupervisedTask):
         self.bounds: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def on_fit_start(self) -> None:
-        super().on_fit_start()
-        input_range = getattr(self.trainer.datamodule, "input_range", None)
-        if input_range is None:
-            raise ValueError(
-                "AdversarialTrainingTask needs data with an input_range() (an "
-                f"InMemoryDataModule), got {type(self.trainer.datamodule).__name__}"
-            )
-        self.bounds = tuple(b.to(self.device) for b in input_range())
+        super().on_fit_start()  # the net now carries its data's preprocessing record
+        self.bounds = tuple(b.to(self.device) for b in input_range(self.net.pretrained_cfg))
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Adversarial versions of x against the current weights (batch norm in eval mode)."""

@@ -145,8 +145,6 @@ class ZooTask(L.LightningModule):
         self.record_preprocessing()
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        if self._trainer is not None and self._trainer.datamodule is not None:
-            self.record_preprocessing()  # also when a subclass's on_fit_start skips super()
         checkpoint["zoo"] = {
             "model": getattr(self.net, "zoo_config", None),
             "pretrained_cfg": getattr(self.net, "pretrained_cfg", None),
