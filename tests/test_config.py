@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CONF, EXPERIMENTS, run_train_py
+from omegaconf import DictConfig
 
 from zoo.cli.checks import ConfigError
 from zoo.cli.run import build, train
@@ -53,8 +54,9 @@ def test_every_optimizer_and_scheduler_builds_and_steps(optimizer, scheduler, co
             "callbacks.typo=.*expected a config with _target_",
         ),
         (
-            ["model=cnn", "data=digit_mosaics", "model/head=multilabel"],
-            r"model.input_shape=\[1, 8, 8\]: expected \[1, 16, 16\], the shape of one DigitMosaicsDataModule sample",
+            ["model.input_shape=[1,16,16]"],
+            r"model=mlp does not fit .*: model.input_shape=\[1, 16, 16\]: expected \[1, 8, 8\], "
+            "the shape of one DigitsDataModule sample",
         ),
         (["data=digits_parity"], "expected a binary head for DigitsDataModule"),
         (["model.head.num_classes=7"], "model.head outputs=7: expected 10"),
@@ -86,11 +88,74 @@ def test_cli_bad_override_exits_nonzero_with_the_reason(args, reason, tmp_path):
 
 
 @pytest.mark.parametrize("data", sorted(p.stem for p in (CONF / "data").glob("*.yaml")))
-def test_every_data_config_instantiates(data, compose_in):
+def test_every_data_config_instantiates(data, compose_in, tmp_path):
     from hydra.utils import instantiate
 
-    datamodule = instantiate(compose_in(f"data={data}").data)
+    overrides = [f"data={data}"]
+    if data == "arrays":  # the user's own file
+        np = pytest.importorskip("numpy")
+        np.savez(tmp_path / "my.npz", x_train=np.zeros((20, 3)), y_train=np.arange(20) % 2)
+        overrides.append(f"data.path={tmp_path / 'my.npz'}")
+    datamodule = instantiate(compose_in(*overrides).data)
     assert datamodule.input_shape and datamodule.problem
+
+
+def test_torchvision_datasets_share_one_config(compose_in):
+    for name in ("mnist", "fashion_mnist", "cifar10"):
+        named = compose_in("data=torchvision", f"data.name={name}").data
+        assert compose_in(f"data={name}").data == named and named.name == name
+
+
+def _leaves(node: dict, prefix: str = ""):
+    for key, value in node.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, f"{prefix}{key}.")
+        elif key != "defaults":
+            yield f"{prefix}{key}", value
+
+
+def test_experiments_state_only_what_differs_from_the_defaults():
+    from omegaconf import OmegaConf
+
+    defaults = {}
+    for entry in OmegaConf.load(CONF / "train.yaml").defaults:
+        if isinstance(entry, DictConfig):
+            defaults |= dict(entry)
+    repeated = []
+    for name in EXPERIMENTS:
+        for entry in OmegaConf.load(CONF / "experiment" / f"{name}.yaml").get("defaults", []):
+            for key, choice in dict(entry).items() if isinstance(entry, DictConfig) else []:
+                group = key.removeprefix("override /")
+                if key.startswith("override /") and defaults.get(group) == choice:
+                    repeated.append(f"{name}: {key}: {choice}")
+    assert not repeated
+
+
+@pytest.mark.slow
+def test_experiment_values_differ_from_what_their_groups_set(tmp_path):
+    """No experiment sets a key to the value its config groups already give it."""
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from zoo.cli.run import compose
+
+    groups = ("data", "model", "model/head", "task", "optimizer", "scheduler", "callbacks")
+    repeated = []
+    for name in EXPERIMENTS:
+        body = OmegaConf.to_container(OmegaConf.load(CONF / "experiment" / f"{name}.yaml"))
+        if any(isinstance(d, str) and d != "_self_" for d in body.get("defaults", [])):
+            continue  # a diff on another experiment: its values differ from that one's
+        compose([f"experiment={name}"], tmp_path)
+        choices = HydraConfig.get().runtime.choices
+        chosen = [f"{g}={choices.get(g)}" for g in groups if choices.get(g)]
+        base = compose(["~experiment", *chosen], tmp_path)
+        for key, value in _leaves(body):
+            if key.split(".")[0] != "hydra":
+                same = OmegaConf.select(base, key, default="<unset>")
+                same = OmegaConf.to_container(same) if OmegaConf.is_config(same) else same
+                if same == value:
+                    repeated.append(f"{name}: {key}={value}")
+    assert not repeated
 
 
 def test_dense_and_generative_runs_check_their_net_before_training(compose_in):

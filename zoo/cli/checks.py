@@ -14,12 +14,17 @@ from omegaconf import DictConfig
 
 
 class ConfigError(ValueError):
-    """A config value that cannot work, found before training starts."""
+    """A config value that cannot work, found before training starts; `key` is the config
+    key at fault when one is known (`model.input_shape`)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def _require(ok: bool, key: str, value: Any, expected: str) -> None:
     if not ok:
-        raise ConfigError(f"{key}={value!r}: expected {expected}")
+        raise ConfigError(f"{key}={value!r}: expected {expected}", key=key)
 
 
 def _is_number(value: Any) -> bool:
@@ -91,15 +96,20 @@ def as_shape(shape: Any) -> Any:
     return tuple(as_shape(s) for s in shape) if isinstance(shape, list | tuple) else int(shape)
 
 
-def check_model_fits_data(net: Any, datamodule: Any) -> None:
-    """The model takes the data's samples and its head answers the data's question."""
-    shape, expected = as_shape(getattr(net, "input_shape", ())), as_shape(datamodule.input_shape)
+def check_input_shape(shape: Any, datamodule: Any) -> None:
+    """The model's `input_shape` (one shape, or one per input) is the data's sample shape."""
+    shape, expected = as_shape(shape), as_shape(datamodule.input_shape)
     _require(
         shape == expected,
         "model.input_shape",
         list(shape),
         f"{list(expected)}, the shape of one {type(datamodule).__name__} sample",
     )
+
+
+def check_model_fits_data(net: Any, datamodule: Any) -> None:
+    """The model takes the data's samples and its head answers the data's question."""
+    check_input_shape(getattr(net, "input_shape", ()), datamodule)
     if datamodule.problem == "segmentation":  # one logit map per class, no head
         classes = getattr(net, "num_classes", None)
         _require(

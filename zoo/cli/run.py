@@ -7,7 +7,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from zoo.cli.checks import ConfigError, check_config, check_model_fits_data
+from zoo.cli.checks import ConfigError, check_config
+from zoo.cli.fitting import build_net
 
 CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the package
 
@@ -48,17 +49,12 @@ def command_line() -> str | None:
 
 
 def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
-    """Data module, task (network inside) and trainer, checked against each other."""
+    """Data module, task (network inside) and trainer, checked against each other. The
+    model config reads the data's shapes from `cfg.data_spec`, set here from the data."""
     from hydra.utils import instantiate
 
-    from zoo.builder import build_model
-
     datamodule = instantiate(cfg.data)
-    try:  # the same builder that zoo.create_model and zoo.load_checkpoint use
-        net = build_model(OmegaConf.to_container(cfg.model, resolve=True))
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"model: {error}") from error
-    check_model_fits_data(net, datamodule)
+    net = build_net(cfg, datamodule)
     scheduler = instantiate(cfg.scheduler) if cfg.get("scheduler") else None
     task = instantiate(cfg.task, net=net, optimizer=instantiate(cfg.optimizer), scheduler=scheduler)
     task.run_config = OmegaConf.to_container(cfg, resolve=True)
@@ -86,7 +82,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.get("train", True):
         trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}
-    if cfg.get("test", True):
+    if cfg.get("test", True) and getattr(datamodule, "has_test", True):  # arrays may have none
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         trainer.test(task, datamodule=datamodule, ckpt_path=best or None, verbose=False)
         metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}

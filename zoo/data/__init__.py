@@ -1,6 +1,8 @@
-"""LightningDataModules: bundled digits, generated tasks, torchvision datasets (imports lightning)."""
+"""LightningDataModules: bundled digits, generated tasks, torchvision datasets, your own arrays
+(imports lightning)."""
 
 from zoo.data.adding import AddingProblemDataModule
+from zoo.data.arrays import ArrayDataModule
 from zoo.data.base import InMemoryDataModule
 from zoo.data.batches import TensorBatches
 from zoo.data.digit_tones import DigitTonesDataModule
@@ -16,6 +18,7 @@ from zoo.data.vision import DatasetUnavailableError, TorchvisionDataModule
 
 __all__ = [
     "AddingProblemDataModule",
+    "ArrayDataModule",
     "DatasetUnavailableError",
     "DigitMosaicsDataModule",
     "DigitTonesDataModule",

@@ -122,10 +122,10 @@ class InMemoryDataModule(L.LightningDataModule):
         if self.standardize_dims is None:
             return splits
         train = splits["train"][0]
-        self.stats = (
-            train.mean(dim=self.standardize_dims, keepdim=True),
-            train.std(dim=self.standardize_dims, keepdim=True),
-        )
+        std = train.std(dim=self.standardize_dims, keepdim=True)
+        # a constant feature (a pixel never inked) keeps its scale instead of dividing by 0
+        std = torch.where(std > 0, std, torch.ones_like(std))
+        self.stats = (train.mean(dim=self.standardize_dims, keepdim=True), std)
         return {k: (self.transform(x), *rest) for k, (x, *rest) in splits.items()}
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
