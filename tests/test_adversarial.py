@@ -10,13 +10,14 @@ import zoo
 from zoo.analysis.attacks import fgsm, input_loss, pgd, robust_accuracy, sign_noise
 from zoo.cli.adversarial import main
 from zoo.data import DigitsDataModule
+from zoo.preprocessing import input_range
 
 
 @pytest.fixture(scope="module")
 def digits_test():
     datamodule = DigitsDataModule()
     x, y = datamodule.load()["test"]
-    return x, y, *datamodule.input_range()
+    return x, y, *input_range(datamodule.preprocessing_record())
 
 
 def test_fgsm_steps_along_the_sign_of_the_input_gradient_and_clips():
@@ -50,7 +51,7 @@ def test_pgd_stays_in_the_epsilon_ball_and_the_valid_range():
 
 def test_the_digits_cnn_falls_to_small_attacks_but_not_to_noise_of_their_size(digits_test):
     torch.manual_seed(0)
-    net = zoo.create_model("cnn_digits", pretrained=True)
+    net = zoo.create_model("cnn.digits", pretrained=True)
     curves = robust_accuracy(net, *digits_test[:2], [0.0, 0.2], *digits_test[2:])
     assert curves["pgd"][0] == pytest.approx(0.979, abs=0.002)  # eps 0: the card's accuracy
     # measured at eps 0.2: noise 0.927, FGSM 0.131, PGD 0.041
@@ -65,7 +66,7 @@ def test_adversarial_training_raises_robust_accuracy(digits_test, tmp_path):
     cfg = compose_train(overrides, tmp_path)
     datamodule, task, trainer = build(cfg)
     trainer.fit(task, datamodule=datamodule)
-    plain = zoo.create_model("cnn_digits", pretrained=True)
+    plain = zoo.create_model("cnn.digits", pretrained=True)
     torch.manual_seed(0)
     robust = robust_accuracy(task.net, *digits_test[:2], [0.2], *digits_test[2:])
     torch.manual_seed(0)
@@ -76,7 +77,7 @@ def test_adversarial_training_raises_robust_accuracy(digits_test, tmp_path):
 
 def test_the_command_line_prints_the_curves_and_writes_the_plot(tmp_path, capsys):
     out = tmp_path / "robust.png"
-    main(["cnn_digits", "--epsilons", "0", "0.2", "--steps", "2", "--out", str(out)])
+    main(["cnn.digits", "--epsilons", "0", "0.2", "--steps", "2", "--out", str(out)])
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("| model | perturbation | eps 0 | eps 0.2 |")
     assert [line.split("|")[2].strip() for line in lines[2:5]] == ["noise", "fgsm", "pgd"]

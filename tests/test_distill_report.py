@@ -8,11 +8,11 @@ from zoo.cli.distill_report import main, measure, table
 
 
 def test_the_report_scores_each_model_as_its_card_says_and_ranks_size_and_speed(capsys):
-    main(["teacher_digits", "mlp_digits"])
+    main(["cnn.digits_teacher", "mlp.digits"])
     _, header, _, *rows = capsys.readouterr().out.strip().splitlines()
     assert "compression" in header and "ms / image" in header
     cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
-    assert [c[0] for c in cells] == ["teacher_digits", "mlp_digits"]
+    assert [c[0] for c in cells] == ["cnn.digits_teacher", "mlp.digits"]
     for name, accuracy, errors, params, *_ in cells:
         card = zoo.model_card(name)
         assert float(accuracy) == pytest.approx(card["metrics"]["test/acc"], abs=1e-4)
@@ -23,7 +23,7 @@ def test_the_report_scores_each_model_as_its_card_says_and_ranks_size_and_speed(
 
 
 def test_accuracy_on_chosen_classes_counts_only_their_samples():
-    net = zoo.create_model("mlp_digits")
+    net = zoo.create_model("mlp.digits")
     x, y = torch.randn(6, 1, 8, 8), torch.tensor([3, 3, 1, 2, 3, 0])
     row = measure("untrained", net, x, y, classes=[3])
     predicted = net.eval().head.predict(net(x))

@@ -21,7 +21,7 @@ def test_the_teacher_stays_frozen_and_the_checkpoint_holds_the_student_alone(tmp
     trainer.fit(task, datamodule=datamodule)
     (metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
     assert metrics["test/acc"] > 0.9
-    shipped = zoo.create_model("teacher_digits", pretrained=True).state_dict()
+    shipped = zoo.create_model("cnn.digits_teacher", pretrained=True).state_dict()
     for key, value in task.teacher.state_dict().items():
         assert torch.equal(value, shipped[key]), key  # bit-identical after training
     checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)

@@ -5,13 +5,13 @@ import torch
 import zoo
 from zoo.analysis.feature_vis import blur, objective, visualize
 from zoo.cli.feature_vis import main
-from zoo.data import DigitsDataModule
+from zoo.preprocessing import input_range
 
 
 def test_optimised_inputs_reach_high_confidence_for_their_class():
     torch.manual_seed(0)
-    net = zoo.create_model("cnn_digits", pretrained=True)
-    low, high = DigitsDataModule().input_range()
+    net = zoo.create_model("cnn.digits", pretrained=True)
+    low, high = input_range(net.pretrained_cfg)  # the weights' own preprocessing
     classes = list(range(10))
     start = visualize(net, classes, low, high, steps=0)
     images = visualize(net, classes, low, high, steps=150)
@@ -29,8 +29,8 @@ def test_optimised_inputs_reach_high_confidence_for_their_class():
 
 def test_a_channel_objective_excites_that_channel():
     torch.manual_seed(0)
-    net = zoo.create_model("cnn_digits", pretrained=True)
-    low, high = DigitsDataModule().input_range()
+    net = zoo.create_model("cnn.digits", pretrained=True)
+    low, high = input_range(net.pretrained_cfg)  # the weights' own preprocessing
     channels = torch.tensor([0, 1, 2, 3])
     layer = "backbone.0"
     start = visualize(net, channels.tolist(), low, high, layer=layer, steps=0)
@@ -52,6 +52,6 @@ def test_blur_keeps_flat_images_and_the_mean():
 
 def test_the_command_line_writes_an_image_grid(tmp_path, capsys):
     out = tmp_path / "dreams.png"
-    main(["cnn_digits", "--targets", "3", "7", "--steps", "20", "--out", str(out)])
+    main(["cnn.digits", "--targets", "3", "7", "--steps", "20", "--out", str(out)])
     assert "target confidence: 3:" in capsys.readouterr().out
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

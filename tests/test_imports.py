@@ -25,8 +25,8 @@ def test_import_zoo_and_build_blocks_imports_torch_alone():
         "net = Classifier(torch.nn.Sequential(ConvStack(1, [4]), MLP(64, [8], linear='manual')),\n"
         "                 lambda w: MultiClassHead(w, 10), (1, 8, 8))\n"
         "net(torch.zeros(2, 1, 8, 8)); BinaryHead(3); MultiLabelHead(3, 2)\n"
-        "zoo.list_models(); zoo.model_card('cnn_digits')\n"
-        "zoo.create_model('cnn_digits', pretrained=True)(torch.zeros(2, 1, 8, 8))"
+        "zoo.list_models(); zoo.model_card('cnn.digits')\n"
+        "zoo.create_model('cnn.digits', pretrained=True)(torch.zeros(2, 1, 8, 8))"
     )
     assert "torch" in loaded
     assert not [m for m in loaded if m.split(".")[0] in HEAVY]

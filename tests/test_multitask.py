@@ -199,8 +199,10 @@ def test_the_shipped_trunk_loads_by_prefix_into_another_model():
     import zoo
     from zoo.blocks import MLP
 
-    net = zoo.create_model("multitask_digits", pretrained=True).eval()
-    trunk = zoo.load_pretrained(MLP(64, [256, 256]), "multitask_digits", prefix="trunk.").eval()
+    net = zoo.create_model("multitask_mlp.rotated_digits", pretrained=True).eval()
+    trunk = zoo.load_pretrained(
+        MLP(64, [256, 256]), "multitask_mlp.rotated_digits", prefix="trunk."
+    ).eval()
     x = torch.randn(3, 1, 8, 8)
     torch.testing.assert_close(trunk(x), net.trunk(x))
     assert net.parameter_counts() == {"multitask": 85_259, "separate": 167_691}

@@ -15,7 +15,7 @@ def mlp_student() -> Classifier:
 
 def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher():
     torch.manual_seed(0)
-    teacher = zoo.create_model("teacher_digits", pretrained=True)
+    teacher = zoo.create_model("cnn.digits_teacher", pretrained=True)
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
     student = mlp_student()
     pair = TeacherStudent(teacher, student).train()
@@ -41,7 +41,7 @@ def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher():
 
     saved = pair.state_dict()
     assert set(saved) == {f"student.{k}" for k in student.state_dict()}
-    fresh = TeacherStudent(zoo.create_model("teacher_digits", pretrained=True), mlp_student())
+    fresh = TeacherStudent(zoo.create_model("cnn.digits_teacher", pretrained=True), mlp_student())
     fresh.load_state_dict(saved)  # strict: no teacher weights needed
     torch.testing.assert_close(fresh.student.eval()(x_test), student(x_test))
 

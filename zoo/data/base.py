@@ -137,23 +137,6 @@ class InMemoryDataModule(L.LightningDataModule):
         mean, std = self.stats
         return (x - mean.to(x.device)) / std.to(x.device)
 
-    def input_range(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """What pixel values 0 and 1 become as model inputs, shaped (1, *input_shape): the
-        bounds of valid inputs (for adversarial examples and input optimisation)."""
-        shape = (1, *self.input_shape)
-        return self.transform(torch.zeros(shape)), self.transform(torch.ones(shape))
-
-    def preprocess(self, raw: torch.Tensor) -> torch.Tensor:
-        """Raw samples as the dataset stores them -> model inputs (the first input of
-        multi-input data, e.g. the image of an image + question pair)."""
-        shape = self.input_shape[0] if isinstance(self.input_shape[0], tuple) else self.input_shape
-        if tuple(raw.shape[1:]) != tuple(shape):
-            raise ValueError(
-                f"{type(self).__name__} expects raw samples of shape (N, {', '.join(map(str, shape))}), "
-                f"got {tuple(raw.shape)}"
-            )
-        return self.transform(raw.float() / self.raw_max)
-
     def setup(self, stage: str | None = None) -> None:
         if not self.splits:
             device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
