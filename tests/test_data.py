@@ -178,6 +178,7 @@ def test_sort_of_clevr_answers_match_the_scene():
     assert ask(0, 4) == "square"  # furthest from object 0 is object 2
     assert ask(0, 5) == "3" and ask(1, 5) == "3"  # three circles, three squares
     from zoo.data import SortOfClevrDataModule
+    from zoo.preprocessing import preprocess
 
     dm = SortOfClevrDataModule(
         image_size=24, scenes={"train": 20, "val": 5, "test": 5}, questions_per_scene=4
@@ -185,7 +186,7 @@ def test_sort_of_clevr_answers_match_the_scene():
     images, questions, _ = dm.load()["train"]
     assert images.dtype == torch.uint8 and images.shape == (80, 3, 24, 24)
     assert is_relational(questions).float().mean() == 0.5
-    assert dm.preprocess(images).max() <= 1.0
+    assert preprocess(images, dm.preprocessing_record()).max() <= 1.0  # bytes -> [0, 1]
 
 
 def test_jitter_shifts_each_training_image_by_at_most_its_pixels():

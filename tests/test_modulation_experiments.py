@@ -10,6 +10,7 @@ from conftest import compose_train
 import zoo
 from zoo.cli.run import train
 from zoo.data.sort_of_clevr import is_relational
+from zoo.preprocessing import preprocess
 
 LEAN = ["logger=none", "callbacks.model_checkpoint=null", "callbacks.last_checkpoint=null"]
 
@@ -78,7 +79,8 @@ def accuracy_by_question_kind(net: torch.nn.Module, datamodule) -> tuple[float, 
     """(non-relational, relational) test accuracy of a Sort-of-CLEVR model."""
     images, questions, answers = datamodule.load()["test"]
     with torch.no_grad():
-        correct = net.eval()(datamodule.preprocess(images), questions).argmax(1) == answers
+        inputs = preprocess(images, net.pretrained_cfg)  # the record the checkpoint carries
+        correct = net.eval()(inputs, questions).argmax(1) == answers
     relational = is_relational(questions)
     return correct[~relational].float().mean().item(), correct[relational].float().mean().item()
 

@@ -24,8 +24,7 @@ def evaluate(
 
     if split not in ("val", "test"):
         raise ValueError(f"split={split!r}: expected 'val' or 'test'")
-    L.seed_everything(0, verbose=False)  # stochastic models (a VAE's z) score the same each time
-    datamodule = build_data(data)
+    datamodule, evaluation = build_data(data), build_task(task, net.eval())
     trainer = L.Trainer(
         accelerator="cpu",
         devices=1,
@@ -35,7 +34,10 @@ def evaluate(
         enable_model_summary=False,
     )
     run = trainer.validate if split == "val" else trainer.test
-    (metrics,) = run(build_task(task, net.eval()), datamodule=datamodule, verbose=False)
+    # seeded last, after building a judge or teacher: stochastic models (a VAE's z, a GAN's
+    # noise) score the same each time
+    L.seed_everything(0, verbose=False)
+    (metrics,) = run(evaluation, datamodule=datamodule, verbose=False)
     return {k: float(v) for k, v in metrics.items()}
 
 

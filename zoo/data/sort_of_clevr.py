@@ -182,4 +182,4 @@ class SortOfClevrDataModule(InMemoryDataModule):
         if self.scene == "objects":
             return batch
         image, *rest = batch
-        return (self.preprocess(image), *rest)
+        return (image.float() / self.raw_max, *rest)  # bytes -> [0, 1], on the device
