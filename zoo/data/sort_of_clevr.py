@@ -148,6 +148,8 @@ class SortOfClevrDataModule(InMemoryDataModule):
             raise ValueError(f"data.object_order={object_order!r}: expected 'sorted' or 'shuffled'")
         self.image_size, self.questions_per_scene, self.seed = image_size, questions_per_scene, seed
         self.scene, self.object_order = scene, object_order
+        if scene == "objects":  # object descriptions are features, not image bytes
+            self.raw_max = 1.0
         shape = (3, image_size, image_size) if scene == "image" else (NUM_OBJECTS, 9)
         self.input_shape = (shape, (QUESTION_DIM,))
 
