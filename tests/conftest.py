@@ -1,7 +1,16 @@
-"""Shared helpers: compose the real configs in-process, run train.py in a subprocess."""
+"""Shared helpers: compose the real configs in-process, run train.py in a subprocess; seeds
+and recorded figures for the learning tests.
+
+A learning test takes a `seed` argument (the seed of its runs) and reports every figure it
+compares through the `figures` fixture. By default it runs once, with its own default seed;
+`pytest -m slow --seeds 0,1,2` runs it once per seed, and with `ZOO_FIGURES=figures.jsonl`
+set every figure is appended there, so `python tests/spread.py figures.jsonl` can show the
+seed-to-seed spread that each threshold must allow for.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,3 +56,42 @@ def run_train_py(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subproce
 def compose_in(tmp_path: Path):
     """compose_train with the output directory in this test's tmp_path."""
     return lambda *overrides: compose_train(list(overrides), tmp_path)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--seeds",
+        default=None,
+        help="comma-separated seeds for every learning test (default: each test's own)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Learning tests (those taking `seed`) run once per `--seeds` seed when it is given."""
+    seeds = metafunc.config.getoption("--seeds")
+    if "seed" in metafunc.fixturenames and seeds:
+        metafunc.parametrize("seed", [int(s) for s in seeds.split(",")])
+
+
+@pytest.fixture
+def seed() -> int:
+    """The seed of a learning test's runs: 0, or each of `--seeds`."""
+    return 0
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest, seed: int):
+    """`figures(acc=0.97, baseline=0.80)`: record the figures a learning test compares, with its
+    seed, to the JSON-lines file named by `ZOO_FIGURES` (nothing is written without it)."""
+    path = os.environ.get("ZOO_FIGURES")
+    test = request.node.name.split("[")[0]
+    params = getattr(request.node, "callspec", None)
+    case = {k: v for k, v in params.params.items() if k != "seed"} if params else {}
+
+    def record(**values: float) -> None:
+        if path:
+            row = {"test": test, "case": str(case) if case else "", "seed": seed}
+            with open(path, "a") as f:
+                f.write(json.dumps(row | {k: float(v) for k, v in values.items()}) + "\n")
+
+    return record
