@@ -13,8 +13,8 @@ def mlp_student() -> Classifier:
     return Classifier(zoo.blocks.MLP(64, [64]), zoo.blocks.MultiClassHead(64, 10), (1, 8, 8))
 
 
-def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher():
-    torch.manual_seed(0)
+def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher(seed, figures):
+    torch.manual_seed(seed)
     teacher = zoo.create_model("cnn.digits_teacher", pretrained=True)
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
     student = mlp_student()
@@ -37,6 +37,7 @@ def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher():
     x_test, y_test = splits["test"]
     student.eval()
     accuracy = (student(x_test).argmax(1) == y_test).float().mean()
+    figures(acc=accuracy)
     assert accuracy > 0.93, accuracy  # the labels were never read
 
     saved = pair.state_dict()
@@ -51,7 +52,7 @@ def test_the_distillation_task_holds_its_teacher_with_the_patterns_code():
 
     from torch import nn
 
-    from zoo.patterns.teacher_student import FrozenTeacher
+    from zoo.patterns.teacher_student import HoldsFrozen
     from zoo.tasks import DistillationTask
 
     torch.manual_seed(0)
@@ -62,7 +63,7 @@ def test_the_distillation_task_holds_its_teacher_with_the_patterns_code():
     task = DistillationTask(
         mlp_student(), teacher=teacher, optimizer=partial(torch.optim.SGD, lr=0.1)
     )
-    assert isinstance(task, FrozenTeacher) and issubclass(TeacherStudent, FrozenTeacher)
+    assert isinstance(task, HoldsFrozen) and issubclass(TeacherStudent, HoldsFrozen)
     task.train()
     assert task.net.training and not task.teacher.training
     assert not any(p.requires_grad for p in task.teacher.parameters())

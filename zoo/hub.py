@@ -337,7 +337,7 @@ def from_pretrained(
     directory = Path(directory)
     config = override(_read_json(directory / CONFIG)["model"], overrides)
     state = load_weights(directory)
-    model = build_model(config, allowed=(*ALLOWED_PREFIXES, *allowed))
+    model = _build_to_load(config, allowed=(*ALLOWED_PREFIXES, *allowed))
     load_state(model, state, strict=strict)
     model.pretrained_cfg = _stored_record(directory, model)
     return model.eval()
@@ -369,16 +369,44 @@ def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:
     config = record.get("model")
     if config is None:
         raise ValueError(f"{path} has no zoo model config: was it written by train.py?")
-    model = build_model(config)
+    model = _build_to_load(config)
     state = {
         k.removeprefix("net."): v
         for k, v in checkpoint["state_dict"].items()
         if k.startswith("net.")
     }
     load_state(model, state, strict=strict)
-    if record.get("pretrained_cfg"):
-        model.pretrained_cfg = dict(record["pretrained_cfg"])
+    stored = record.get("pretrained_cfg") or _record_of_run_data(record.get("run"))
+    if stored:
+        model.pretrained_cfg = dict(stored)
     return model.eval()
+
+
+def _record_of_run_data(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The preprocessing record of a run's data, for checkpoints written before records were
+    saved with them (None if the data cannot be built here)."""
+    data = (run or {}).get("data")
+    if not data:
+        return None
+    from zoo.builder import build
+
+    try:
+        return build(data, allowed=("zoo.data.",)).preprocessing_record()
+    except (OSError, RuntimeError, ValueError) as error:
+        warnings.warn(
+            f"no preprocessing record: the run's data cannot be built ({error})", stacklevel=3
+        )
+        return None
+
+
+def _build_to_load(
+    config: Mapping[str, Any], allowed: tuple[str, ...] = ALLOWED_PREFIXES
+) -> nn.Module:
+    """The model of `config`, built without moving the global random state: its initial
+    weights are about to be overwritten, and a teacher or judge loaded inside a seeded run must
+    leave that run's random stream as it was."""
+    with torch.random.fork_rng(devices=[]):
+        return build_model(config, allowed=allowed)
 
 
 def load_model(source: str | Path, allowed: tuple[str, ...] = ()) -> nn.Module:

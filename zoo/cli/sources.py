@@ -51,8 +51,16 @@ def build_data(config: dict[str, Any]) -> Any:
     return build(config, allowed=("zoo.data.",))
 
 
+# task arguments that are modules; records written before they were named them by a string
+MODULE_ARGUMENTS = ("teacher", "judge")
+
+
 def build_task(config: dict[str, Any], net: nn.Module) -> Any:
     """The task the net was trained with, for evaluation (no optimizer); the modules it takes
     (a teacher, a judge) are built from their configs (`zoo.load_model`, ...)."""
-    kwargs = {k: build(v) for k, v in config.items() if not k.startswith("_")}
+    kwargs = {k: v for k, v in config.items() if not k.startswith("_")}
+    for key in MODULE_ARGUMENTS:
+        if isinstance(kwargs.get(key), str):  # an older record: the weights' name
+            kwargs[key] = {"_target_": "zoo.load_model", "source": kwargs[key]}
+    kwargs = {k: build(v) for k, v in kwargs.items()}
     return locate(config["_target_"], allowed=("zoo.tasks.",))(net=net, **kwargs)

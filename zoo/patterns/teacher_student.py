@@ -14,28 +14,37 @@ def freeze(teacher: nn.Module) -> nn.Module:
     return teacher.eval().requires_grad_(False)
 
 
-class FrozenTeacher(nn.Module):
-    """A module that holds a frozen `teacher` next to what it trains: the teacher stays in eval
-    mode whatever `train()` is asked (no dropout, no batch-norm updates), gets no gradient, is
-    left out of `state_dict()`, and keeps its own tensors on `load_state_dict()`. Shared by
-    `TeacherStudent` and `zoo.tasks.DistillationTask`."""
+class HoldsFrozen(nn.Module):
+    """A module that holds frozen modules next to what it trains (a teacher, a judge): each
+    stays in eval mode whatever `train()` is asked (no dropout, no batch-norm updates), gets no
+    gradient, is left out of `state_dict()`, and keeps its own tensors on `load_state_dict()`.
+    Shared by `TeacherStudent`, `zoo.tasks.DistillationTask` and `zoo.tasks.GANTask`."""
 
-    def hold_teacher(self, teacher: nn.Module) -> None:
-        """Freeze `teacher` and keep it as `self.teacher`, out of the saved weights."""
-        self.teacher = freeze(teacher)
-        self.register_state_dict_post_hook(_drop_teacher)
-        self.register_load_state_dict_pre_hook(_keep_teacher)
+    frozen: tuple[str, ...] = ()
 
-    def train(self, mode: bool = True) -> FrozenTeacher:
-        """Set training mode as `nn.Module.train` does, the teacher excepted: it stays in eval
-        mode. Returns self."""
+    def hold_frozen(self, name: str, module: nn.Module) -> None:
+        """Freeze `module` and keep it as `self.<name>`, out of the saved weights."""
+        if not isinstance(module, nn.Module):
+            raise TypeError(
+                f"{name} must be a module, got {module!r}; a config builds one from weights' "
+                f"name as {name}: {{_target_: zoo.load_model, source: NAME}}"
+            )
+        if not self.frozen:
+            self.register_state_dict_post_hook(_drop_frozen)
+            self.register_load_state_dict_pre_hook(_keep_frozen)
+        setattr(self, name, freeze(module))
+        self.frozen = (*self.frozen, name)
+
+    def train(self, mode: bool = True) -> HoldsFrozen:
+        """Set training mode as `nn.Module.train` does, the frozen modules excepted: they stay
+        in eval mode. Returns self."""
         super().train(mode)
-        if "teacher" in self._modules:
-            self.teacher.eval()
+        for name in self.frozen:
+            getattr(self, name).eval()
         return self
 
 
-class TeacherStudent(FrozenTeacher):
+class TeacherStudent(HoldsFrozen):
     """A trainable `student` next to a frozen `teacher`; `forward` returns both outputs, the
     teacher's computed without a graph.
 
@@ -48,7 +57,7 @@ class TeacherStudent(FrozenTeacher):
 
     def __init__(self, teacher: nn.Module, student: nn.Module) -> None:
         super().__init__()
-        self.hold_teacher(teacher)
+        self.hold_frozen("teacher", teacher)
         self.student = student
 
     def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,14 +68,15 @@ class TeacherStudent(FrozenTeacher):
         return self.student(*inputs), taught
 
 
-def _drop_teacher(module: FrozenTeacher, state: dict[str, Any], prefix: str, *_: Any) -> None:
-    """Saving leaves the teacher's entries out."""
-    for key in [k for k in state if k.startswith(prefix + "teacher.")]:
+def _drop_frozen(module: HoldsFrozen, state: dict[str, Any], prefix: str, *_: Any) -> None:
+    """Saving leaves the frozen modules' entries out."""
+    frozen = tuple(f"{prefix}{name}." for name in module.frozen)
+    for key in [k for k in state if k.startswith(frozen)]:
         del state[key]
 
 
-def _keep_teacher(module: FrozenTeacher, state: dict[str, Any], prefix: str, *_: Any) -> None:
-    """Loading fills the teacher's entries with its own tensors: a student's weights load
-    strictly, and a teacher is never overwritten."""
-    for key, value in module.teacher.state_dict(prefix=prefix + "teacher.").items():
-        state[key] = value
+def _keep_frozen(module: HoldsFrozen, state: dict[str, Any], prefix: str, *_: Any) -> None:
+    """Loading fills the frozen modules' entries with their own tensors: a student's weights
+    load strictly, and a teacher is never overwritten."""
+    for name in module.frozen:
+        state.update(getattr(module, name).state_dict(prefix=f"{prefix}{name}."))

@@ -10,19 +10,19 @@ import torch
 from torch import nn
 
 from zoo.blocks.features import tap_features
-from zoo.patterns.teacher_student import FrozenTeacher
+from zoo.patterns.teacher_student import HoldsFrozen
 from zoo.tasks.distill_losses import HintLoss, distillation_loss
 from zoo.tasks.supervised import SupervisedTask
 
 
-class DistillationTask(FrozenTeacher, SupervisedTask):
+class DistillationTask(HoldsFrozen, SupervisedTask):
     """Trains `net` (the student, whose `head` is a `zoo.blocks.Head`) to match `teacher`: the
     `zoo.patterns.TeacherStudent` pattern with Lightning, configs and checkpoints.
 
     Loss: alpha * cross-entropy with the labels + (1 - alpha) * T^2 * KL of the softened
     outputs, plus `hint_weight` x FitNets hint losses for `hints` ({student layer: teacher
     layer}, through learned adapters). The teacher is held as in `TeacherStudent` (the same
-    `FrozenTeacher` code): frozen (eval mode, no gradients), left out of the optimizer and of
+    `HoldsFrozen` code): frozen (eval mode, no gradients), left out of the optimizer and of
     the checkpoint, whose state dict holds the student alone (and the hint adapters);
     `zoo.load_checkpoint` rebuilds the student without the teacher. `teacher` is a module:
     configs build it with `_target_: zoo.load_model` (a registry name, a model directory or a
@@ -48,7 +48,7 @@ class DistillationTask(FrozenTeacher, SupervisedTask):
             raise ValueError(f"task.temperature must be positive, got {temperature}")
         if not 0 <= alpha <= 1:
             raise ValueError(f"task.alpha must lie in [0, 1], got {alpha}")
-        self.hold_teacher(teacher)
+        self.hold_frozen("teacher", teacher)
         self.temperature, self.alpha, self.hint_weight = temperature, alpha, hint_weight
         self.hints = dict(hints or {})
         if cache_teacher and self.hints:

@@ -8,12 +8,12 @@ import torch
 from torch import nn
 
 from zoo.analysis.judge import judge_samples
-from zoo.patterns.teacher_student import freeze
+from zoo.patterns.teacher_student import HoldsFrozen
 from zoo.tasks.base import ZooTask
 from zoo.tasks.gan_losses import discriminator_loss, generator_loss
 
 
-class GANTask(ZooTask):
+class GANTask(HoldsFrozen, ZooTask):
     """Each batch: one discriminator step on real images and fresh samples, then one generator
     step with the non-saturating loss; each network has its own optimizer, built from the same
     partial. Logged per epoch: `train/d_loss`, `train/g_loss`, `val/d_loss`. On test,
@@ -35,7 +35,10 @@ class GANTask(ZooTask):
                 "GANTask takes no scheduler (scheduler=none): two optimizers, fixed rates"
             )
         self.automatic_optimization = False
-        self.judge = freeze(judge) if judge is not None else None  # evaluates, never trains
+        if judge is None:
+            self.judge = None
+        else:  # frozen, out of the checkpoint: it evaluates, never trains
+            self.hold_frozen("judge", judge)
         self.judge_samples = judge_samples
 
     @classmethod
