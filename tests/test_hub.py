@@ -15,10 +15,11 @@ from test_imports import HEAVY, modules_after
 
 import zoo
 from zoo import hub, presets
-from zoo.builder import build
+from zoo.builder import build, locate
 from zoo.cli.eval import evaluate
 from zoo.cli.run import train
 from zoo.cli.sources import resolve
+from zoo.preprocessing import preprocess
 
 SHIPPED = zoo.list_pretrained()
 CARDS = {name: zoo.model_card(name) for name in SHIPPED}
@@ -270,6 +271,7 @@ def test_shipped_weights_carry_a_preprocessing_record_and_their_card(name):
     assert set(record) == {
         "input_shape",
         "raw_max",
+        "threshold",
         "mean",
         "std",
         "problem",
@@ -286,7 +288,8 @@ def test_shipped_records_are_those_of_the_cards_data(name):
     data = dict(CARDS[name]["data"])
     if "data_dir" in data:
         data["data_dir"] = "data"
-    expected = build(data, allowed=("zoo.data.",)).preprocessing_record()
+    task = locate(CARDS[name]["task"]["_target_"], allowed=("zoo.tasks.",))
+    expected = task.record_for(build(data, allowed=("zoo.data.",)))
     record = zoo.get_pretrained_cfg(name)
     record.pop("card")
     assert record == expected
@@ -331,6 +334,7 @@ def test_a_fresh_model_carries_a_default_record():
     assert record == {
         "input_shape": [1, 8, 8],
         "raw_max": 1.0,
+        "threshold": None,
         "mean": [0.0],
         "std": [1.0],
         "problem": "multiclass",
@@ -592,3 +596,16 @@ def test_a_checkpoint_written_before_records_gets_its_datas_record(tmp_path):
     expected = dict(net.pretrained_cfg)
     expected.pop("card")
     assert record == expected  # raw maximum 16 and the digits' mean and std, not identity
+
+
+def test_a_bernoulli_models_record_binarises_raw_pixels_as_its_data_did():
+    from zoo.data import DigitsDataModule
+    from zoo.data.digits import load_digit_images
+
+    record = zoo.get_pretrained_cfg("vae.digits")
+    assert record["problem"] == "generation" and record["class_names"] is None
+    unit, _ = load_digit_images()  # pixels 0-16 scaled to [0, 1]
+    served = DigitsDataModule(scale="binary", test_fraction=0.5).load_unit()
+    inputs = preprocess((unit * 16).round(), record)
+    assert set(inputs.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(inputs.sum(), torch.cat([x for x, _ in served.values()]).sum())

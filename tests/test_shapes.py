@@ -18,7 +18,8 @@ from zoo.cli.run import build, train
 
 TORCHVISION = ("mnist", "fashion_mnist", "cifar10")
 CLASSIFIERS = ("cnn", "mlp", "deep_mlp")
-AUTOENCODERS = (("autoencoder", "reconstruction"), ("vae", "vae"))
+AUTOENCODERS = (("autoencoder", "reconstruction"), ("conv_autoencoder", "reconstruction"))
+AUTOENCODERS += (("vae", "vae"),)
 IMAGE_DATA = ("digits", *TORCHVISION)
 # (model preset, data, task): every image preset with every image dataset whose problem it fits
 MATRIX = [
@@ -26,7 +27,14 @@ MATRIX = [
     ("siamese_cnn", "glyphs", "metric_learning"),
     ("multitask_mlp", "rotated_digits", "multitask"),
     *[(model, data, task) for model, task in AUTOENCODERS for data in IMAGE_DATA],
+    ("unet", "shapes", "segmentation"),  # the one image dataset with per-pixel labels
 ]
+# image presets trained elsewhere, on the one dataset their task serves
+ELSEWHERE = {
+    "gan": "GANTask's judge is the digits classifier: tests/test_generative.py",
+    "pixelcnn": "Bernoulli pixels need binarised digits (data.scale=binary): test_generative",
+    "independent_pixels": "the PixelCNN's baseline, on binarised digits: test_generative",
+}
 TRAIN, TEST = 24, 12  # stand-in images per split (val_size=8 of the training ones)
 
 
@@ -96,6 +104,17 @@ def test_image_presets_train_on_every_image_dataset_they_fit(
     assert losses and all(math.isfinite(v) for v in losses), metrics
     spec = cfg.data_spec  # what the run read from the data, and the model was built for
     assert cfg.model.input_shape == spec.input_shape
+
+
+def test_every_image_preset_is_in_the_matrix_or_says_where_it_trains():
+    import zoo
+
+    def takes_one_image(arch: str) -> bool:
+        shape = zoo.create_model(arch).pretrained_cfg["input_shape"]
+        return bool(shape) and not isinstance(shape[0], list) and len(shape) == 3
+
+    images = {arch for arch in zoo.list_models() if takes_one_image(arch)}
+    assert images == {model for model, _, _ in MATRIX} | set(ELSEWHERE)
 
 
 @pytest.mark.slow  # a subprocess: imports everything afresh

@@ -6,13 +6,14 @@ A record is a plain, JSON-ready dict:
 | key           | meaning                                                                   |
 | input_shape   | one sample, e.g. [1, 8, 8] (a list of shapes for multi-input models)      |
 | raw_max       | the raw value that maps to 1 (16 for the bundled digits, 255 for 8-bit)  |
+| threshold     | binarise after scaling to [0, 1] (x >= threshold), or null              |
 | mean, std     | per-channel statistics applied after scaling to [0, 1] (one value: all)  |
 | problem       | binary / multilabel / multiclass / regression / ...                      |
 | class_names   | one name per output class, or null                                       |
 | card          | for loaded weights: their card (dataset, metrics, command, sha256, ...)  |
 
-Model input = (raw / raw_max - mean) / std, channel-wise; for multi-input models it applies to
-the first input.
+Model input = (raw / raw_max - mean) / std, channel-wise (binarised at `threshold` first when
+there is one); for multi-input models it applies to the first input.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ def make_record(
     std: Sequence[float] = (1.0,),
     problem: str | None = None,
     class_names: Sequence[str] | None = None,
+    threshold: float | None = None,
 ) -> Record:
     """A preprocessing record with plain Python values (see the module docstring)."""
     return {
-        "input_shape": _plain(input_shape),
+        "input_shape": as_lists(input_shape),
         "raw_max": float(raw_max),
+        "threshold": threshold,
         "mean": [float(m) for m in mean],
         "std": [float(s) for s in std],
         "problem": problem,
@@ -44,14 +47,17 @@ def make_record(
     }
 
 
-def _plain(shape: Any) -> Any:
-    return [_plain(s) for s in shape] if isinstance(shape, list | tuple) else int(shape)
+def as_lists(shape: Any) -> Any:
+    """A shape (or one shape per input) as plain nested lists of ints, as configs hold them."""
+    return [as_lists(s) for s in shape] if isinstance(shape, list | tuple) else int(shape)
 
 
 def first_shape(record: Record) -> tuple[int, ...]:
     """The shape of one sample of the (first) input."""
     shape = record["input_shape"]
-    return tuple(shape[0] if shape and isinstance(shape[0], list) else shape)
+    if not shape:
+        raise ValueError("the model's record has no input shape: it cannot preprocess samples")
+    return tuple(shape[0] if isinstance(shape[0], list) else shape)
 
 
 def _stat(record: Record, key: str, like: torch.Tensor) -> torch.Tensor:
@@ -65,11 +71,6 @@ def normalize(unit: torch.Tensor, record: Record) -> torch.Tensor:
     return (unit - _stat(record, "mean", unit)) / _stat(record, "std", unit)
 
 
-def denormalize(x: torch.Tensor, record: Record) -> torch.Tensor:
-    """Model inputs -> samples in [0, 1]: the inverse of `normalize`."""
-    return x * _stat(record, "std", x) + _stat(record, "mean", x)
-
-
 def preprocess(raw: torch.Tensor, record: Record) -> torch.Tensor:
     """Raw samples (N, *input_shape), as the dataset stores them, -> model inputs."""
     shape = first_shape(record)
@@ -78,7 +79,10 @@ def preprocess(raw: torch.Tensor, record: Record) -> torch.Tensor:
             f"expected raw samples of shape (N, {', '.join(map(str, shape))}), "
             f"got {tuple(raw.shape)}"
         )
-    return normalize(raw.float() / record["raw_max"], record)
+    unit = raw.float() / record["raw_max"]
+    if record.get("threshold") is not None:  # Bernoulli pixels: on where at least this inked
+        unit = (unit >= record["threshold"]).float()
+    return normalize(unit, record)
 
 
 def input_range(record: Record) -> tuple[torch.Tensor, torch.Tensor]:

@@ -6,16 +6,17 @@ zoo` + `create_model` stays free of Hydra (omegaconf alone resolves the interpol
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from zoo.blocks.shapes import shape_spec
+
 PRESETS = Path(__file__).parent / "conf" / "model"
 DATA_CONFIGS = Path(__file__).parent / "conf" / "data"
 # keyword arguments of create_model that describe the data (the `data_spec` a preset reads)
-SPEC_KEYS = ("input_shape", "in_channels", "in_features", "num_outputs", "problem")
+SPEC_KEYS = ("input_shape", "in_channels", "in_features", "image_size", "num_outputs")
 
 
 def preset_names() -> list[str]:
@@ -90,10 +91,7 @@ def _data_spec(kwargs: dict[str, Any], preset: Mapping[str, Any]) -> dict[str, A
     if "num_classes" in kwargs and "num_outputs" in reads:
         spec["num_outputs"] = kwargs.pop("num_classes")
     if "input_shape" in kwargs and reads & {"input_shape", "in_channels", "in_features"}:
-        shape = kwargs.pop("input_shape")
-        spec["input_shape"] = shape
-        if shape and not isinstance(shape[0], list | tuple):
-            spec |= {"in_channels": shape[0], "in_features": math.prod(shape)}
+        spec |= shape_spec(kwargs.pop("input_shape"))
     for key in reads & (set(kwargs) - {"input_shape", "num_classes"}):
         spec[key] = kwargs.pop(key)
     return spec

@@ -69,18 +69,29 @@ class ConvStack(nn.Module):
 class ConvDecoder(nn.Module):
     """The mirror of a `ConvStack`: a code (N, in_features) -> a dense map of
     channels[0] x start_size x start_size -> stages of 2x nearest upsampling + conv ->
-    (N, out_channels, H, W) with H = W = start_size * 2^len(channels)."""
+    (N, out_channels, H, W) with H = W = start_size * 2^len(channels). Give `start_size`, or
+    the `output_size` H it must reach (divisible by 2^len(channels))."""
 
     def __init__(
         self,
         in_features: int,
         channels: Sequence[int],
         out_channels: int,
-        start_size: int,
+        start_size: int | None = None,
         kernel_size: int = 3,
         activation: ActivationLike = "relu",
+        output_size: int | None = None,
     ) -> None:
         super().__init__()
+        if (start_size is None) == (output_size is None):
+            raise ValueError("ConvDecoder takes start_size or output_size, one of them")
+        if output_size is not None:
+            start_size, rest = divmod(output_size, 2 ** len(channels))
+            if rest:
+                raise ValueError(
+                    f"ConvDecoder output_size={output_size}: expected a multiple of "
+                    f"{2 ** len(channels)} (2 ^ {len(channels)} upsampling stages)"
+                )
         if not channels or min(channels) <= 0 or start_size <= 0:
             raise ValueError(
                 f"ConvDecoder needs positive channels and start_size, got {channels}, {start_size}"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import torch
+from torch.nn.parameter import UninitializedParameter
+
+from zoo.preprocessing import as_lists
 
 
 class ShapeError(ValueError):
@@ -52,3 +58,32 @@ def output_width(module: torch.nn.Module, input_shape: tuple[int, ...]) -> int:
     width = module(torch.zeros(1, *input_shape))[0].numel()
     module.train(was_training)
     return width
+
+
+def shape_spec(input_shape: Any) -> dict[str, Any]:
+    """What a model config reads of a sample shape (`${data_spec.*}`): `input_shape` as lists,
+    and for one input its channels (`in_channels`: the first dimension), size (`in_features`)
+    and, for a square image, `image_size`."""
+    shape = as_lists(input_shape)
+    spec: dict[str, Any] = {"input_shape": shape}
+    if shape and not isinstance(shape[0], list):
+        spec |= {"in_channels": shape[0], "in_features": math.prod(shape)}
+        if len(shape) == 3 and shape[1] == shape[2]:
+            spec["image_size"] = shape[1]
+    return spec
+
+
+def has_lazy(module: torch.nn.Module) -> bool:
+    """Whether `module` still has lazy parameters (an `nn.LazyLinear` never run)."""
+    return any(isinstance(p, UninitializedParameter) for p in module.parameters())
+
+
+@torch.no_grad()
+def materialize(module: torch.nn.Module, input_shape: tuple[int, ...]) -> None:
+    """Give lazy layers their shapes by one dry run on a zero batch (N=1, eval mode), so a
+    model is complete (saved, loaded, optimised) as soon as it is built; no-op without them."""
+    if has_lazy(module):
+        was_training = module.training
+        module.eval()
+        module(torch.zeros(1, *input_shape))
+        module.train(was_training)

@@ -12,6 +12,8 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from zoo.preprocessing import as_lists
+
 
 class ConfigError(ValueError):
     """A config value that cannot work, found before training starts; `key` is the config
@@ -91,19 +93,14 @@ def check_config(cfg: DictConfig) -> None:
         check_instantiable(cfg, group)
 
 
-def as_shape(shape: Any) -> Any:
-    """Nested lists/tuples of ints (one shape, or one per input) as nested tuples."""
-    return tuple(as_shape(s) for s in shape) if isinstance(shape, list | tuple) else int(shape)
-
-
 def check_input_shape(shape: Any, datamodule: Any) -> None:
     """The model's `input_shape` (one shape, or one per input) is the data's sample shape."""
-    shape, expected = as_shape(shape), as_shape(datamodule.input_shape)
+    shape, expected = as_lists(shape), as_lists(datamodule.input_shape)
     _require(
         shape == expected,
         "model.input_shape",
-        list(shape),
-        f"{list(expected)}, the shape of one {type(datamodule).__name__} sample",
+        shape,
+        f"{expected}, the shape of one {type(datamodule).__name__} sample",
     )
 
 

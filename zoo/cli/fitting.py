@@ -8,7 +8,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from zoo.cli.checks import ConfigError, as_shape, check_input_shape, check_model_fits_data
+from zoo.cli.checks import ConfigError, check_input_shape, check_model_fits_data
+from zoo.preprocessing import as_lists
 from zoo.presets import PRESETS, preset_config, preset_names
 
 
@@ -132,8 +133,7 @@ def _fits(config: dict[str, Any], datamodule: Any) -> bool:
 
     from zoo.builder import build_model
 
-    shapes = as_shape(datamodule.input_shape)
-    shapes = shapes if shapes and isinstance(shapes[0], tuple) else (shapes,)
+    shapes = _inputs(as_lists(datamodule.input_shape))
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")

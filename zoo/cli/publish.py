@@ -69,7 +69,6 @@ def publish(run: Path, name: str, registry: Path = hub.REGISTRY) -> dict[str, An
     meta = torch.load(checkpoint, map_location="cpu", weights_only=True)
     datamodule = build_data(source.data)
     splits = {k: len(split[-1]) for k, split in datamodule.load().items()}
-    source.net.pretrained_cfg = datamodule.preprocessing_record()
     card = {
         "name": name,
         "architecture": architecture,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import lightning.pytorch as L
 import torch
 
+from zoo.blocks.shapes import shape_spec
 from zoo.data.batches import TensorBatches
 from zoo.preprocessing import make_record
 
@@ -23,11 +23,6 @@ def split_sizes(
     if set(sizes) != set(SPLITS) or min(sizes.values()) <= 0:
         raise ValueError(f"{key} must give positive train/val/test counts, got {sizes}")
     return sizes
-
-
-def as_lists(shape: Any) -> Any:
-    """A shape (or nested shapes) as plain nested lists of ints, as configs hold them."""
-    return [as_lists(s) for s in shape] if isinstance(shape, list | tuple) else int(shape)
 
 
 class InMemoryDataModule(L.LightningDataModule):
@@ -52,6 +47,7 @@ class InMemoryDataModule(L.LightningDataModule):
     problem: str = "multiclass"
     num_outputs: int = 1
     class_names: tuple[str, ...] | None = None
+    threshold: float | None = None  # inputs binarised at this value of [0, 1], if any
     raw_max: float = 1.0
     standardize_dims: tuple[int, ...] | None = (0, 1, 2, 3)
 
@@ -92,17 +88,13 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def spec(self) -> dict[str, Any]:
         """What a model config reads from the data (`${data_spec.*}`), known without loading:
-        `input_shape`, `problem`, `num_outputs` and, for one input, `in_channels` (its first
-        dimension) and `in_features` (its size)."""
-        shape = as_lists(self.input_shape)
-        spec: dict[str, Any] = {
-            "input_shape": shape,
+        `problem`, `num_outputs` and the shapes of `zoo.blocks.shapes.shape_spec` (input shape,
+        channels, size, image size)."""
+        return {
+            **shape_spec(self.input_shape),
             "problem": self.problem,
             "num_outputs": self.num_outputs,
         }
-        if shape and not isinstance(shape[0], list):
-            spec |= {"in_channels": shape[0], "in_features": math.prod(shape)}
-        return spec
 
     def preprocessing_record(self) -> dict[str, Any]:
         """How raw samples become this data's model inputs (`zoo.preprocessing.make_record`):
@@ -113,7 +105,13 @@ class InMemoryDataModule(L.LightningDataModule):
                 self.load()
             mean, std = (t.flatten().tolist() for t in self.stats)
         return make_record(
-            self.input_shape, self.raw_max, mean, std, self.problem, self.class_names
+            self.input_shape,
+            self.raw_max,
+            mean,
+            std,
+            self.problem,
+            self.class_names,
+            self.threshold,
         )
 
     def load(self) -> dict[str, Split]:

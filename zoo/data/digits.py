@@ -101,6 +101,7 @@ class DigitsDataModule(InMemoryDataModule):
         self.target = target
         self.standardize_dims = (0, 1, 2, 3) if scale == "standard" else None
         self.binary = scale == "binary"
+        self.threshold = 0.5 if self.binary else None
         self.val_fraction, self.test_fraction, self.split_seed = (
             val_fraction,
             test_fraction,
@@ -112,7 +113,7 @@ class DigitsDataModule(InMemoryDataModule):
         x, digit = load_digit_images()
         y = digit % 2 if self.target == "parity" else digit
         if self.binary:  # pixels on where at least half-inked, for Bernoulli likelihoods
-            x = (x >= 0.5).float()
+            x = (x >= self.threshold).float()
         index = stratified_split(digit, self.val_fraction, self.test_fraction, self.split_seed)
         held_out = torch.isin(digit, torch.tensor(self.held_out_classes, dtype=digit.dtype))
         for split in ("train", "val"):

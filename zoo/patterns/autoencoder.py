@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from zoo.blocks.noise import corrupt
-from zoo.blocks.shapes import check_shape
+from zoo.blocks.shapes import check_shape, materialize
 
 
 class EncoderDecoder(nn.Module):
@@ -24,6 +24,8 @@ class EncoderDecoder(nn.Module):
         super().__init__()
         self.input_shape = tuple(int(s) for s in input_shape)
         self.encoder, self.decoder = encoder, decoder
+        # lazy layers (an MLP with in_features=None) get their shapes from one dry run
+        materialize(nn.Sequential(encoder, decoder), self.input_shape)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Inputs (N, *input_shape) -> codes z, as the encoder shapes them."""

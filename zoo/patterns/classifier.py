@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from zoo.blocks.heads import HeadLike, build_head
-from zoo.blocks.shapes import check_shape, output_width
+from zoo.blocks.shapes import check_shape, materialize, output_width
 
 
 class Classifier(nn.Module):
@@ -30,6 +30,7 @@ class Classifier(nn.Module):
         self.input_shape = tuple(int(s) for s in input_shape)
         self.backbone = backbone
         self.head = build_head(head, self.feature_size)
+        materialize(self.backbone, self.input_shape)  # lazy layers, when the head came built
 
     def feature_size(self) -> int:
         """Width of the flattened backbone output, found by one dry run in eval mode."""

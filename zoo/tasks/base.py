@@ -35,6 +35,9 @@ class ZooTask(L.LightningModule):
     and document it.
     """
 
+    # what the net's outputs are when they are not answers to the data's labels
+    produces: str | None = None
+
     def __init__(
         self,
         net: nn.Module,
@@ -133,13 +136,22 @@ class ZooTask(L.LightningModule):
             "lr_scheduler": {"scheduler": scheduler, "interval": self.scheduler_interval},
         }
 
+    @classmethod
+    def record_for(cls, datamodule: Any) -> dict[str, Any]:
+        """The preprocessing record a net trained by this task on `datamodule` carries: the
+        data's, with the problem the task's outputs answer when it is not the data's labels
+        (`produces`: a reconstruction, samples, a density)."""
+        record = datamodule.preprocessing_record()
+        if cls.produces is not None:
+            record |= {"problem": cls.produces, "class_names": None}
+        return record
+
     def record_preprocessing(self) -> None:
         """Give the net the preprocessing record of the data it trains on
         (`net.pretrained_cfg`), when the data module has one."""
         datamodule = getattr(self._trainer, "datamodule", None) if self._trainer else None
-        record = getattr(datamodule, "preprocessing_record", None)
-        if record is not None:
-            self.net.pretrained_cfg = record()
+        if hasattr(datamodule, "preprocessing_record"):
+            self.net.pretrained_cfg = self.record_for(datamodule)
 
     def on_fit_start(self) -> None:
         self.record_preprocessing()

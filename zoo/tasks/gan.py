@@ -21,6 +21,8 @@ class GANTask(HoldsFrozen, ZooTask):
     module (the config builds it: `_target_: zoo.load_model`): `test/judge_confidence` and
     `test/judge_spread` (see `zoo.analysis.judge`)."""
 
+    produces = "generation"
+
     def __init__(
         self,
         net: nn.Module,

@@ -12,6 +12,8 @@ class LikelihoodTask(ZooTask):
     """Minimises -log p(x) of `net.log_likelihood(x)`, in nats per image: `stage/loss` is the
     negative log-likelihood (`test/loss` on held-out images). Batches are `(x, *ignored)`."""
 
+    produces = "density"
+
     @classmethod
     def check_net(cls, net: nn.Module) -> None:
         if not callable(getattr(net, "log_likelihood", None)):

@@ -20,6 +20,8 @@ class ReconstructionTask(ZooTask):
     denoising error. Logged: `stage/loss` (squared error per sample).
     """
 
+    produces = "reconstruction"
+
     def __init__(
         self,
         net: nn.Module,

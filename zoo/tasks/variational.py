@@ -11,6 +11,8 @@ class VAETask(ZooTask):
     """Loss = -ELBO in nats per sample (`stage/loss`); also logs `stage/kl` and
     `stage/reconstruction` (-log p(x|z)). Batches are `(x, *ignored)`."""
 
+    produces = "generation"
+
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         x = batch[0]
         elbo, reconstruction, kl = self.net.elbo(x)
