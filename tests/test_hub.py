@@ -160,9 +160,8 @@ def test_a_weights_name_without_pretrained_builds_their_architecture_freshly():
 @pytest.fixture
 def preset_folder(tmp_path, monkeypatch) -> Path:
     """A preset folder reading the data through `data_spec`, as train.py fills it in."""
-    model, data = tmp_path / "model", tmp_path / "data"
+    model = tmp_path / "model"
     (model / "head").mkdir(parents=True)
-    data.mkdir()
     (model / "head" / "multiclass.yaml").write_text(
         "_target_: zoo.blocks.MultiClassHead\n_partial_: true\n"
         "num_classes: ${oc.select:data_spec.num_outputs,10}\n"
@@ -175,14 +174,12 @@ def preset_folder(tmp_path, monkeypatch) -> Path:
         "  in_features: ${oc.select:data_spec.in_features,64}\n"
         "  hidden: ['${model.width}']\n"
         "width: 16\n"
-        "tag: ${data.tag}\n"
+        "tag: ${oc.select:data.tag,alone}\n"
     )
     (model / "wide.yaml").write_text(
         "defaults:\n  - net\n  - _self_\nwidth: 32\nhead:\n  num_classes: 3\n"
     )
-    (data / "tagged.yaml").write_text("tag: from_data\n")
     monkeypatch.setattr(presets, "PRESETS", model)
-    monkeypatch.setattr(presets, "DATA_CONFIGS", data)
     return model
 
 
@@ -192,7 +189,7 @@ def test_shapes_and_class_counts_reach_the_presets_data_spec(preset_folder):
     assert config["input_shape"] == [3, 4, 4]
     assert config["backbone"]["in_features"] == 48  # in_features = prod(input_shape)
     assert config["head"]["num_classes"] == 5
-    assert config["tag"] == "from_data"  # ${data.tag}: from the one data config that sets it
+    assert config["tag"] == "alone"  # ${data.tag} has no data outside a run: its fallback
     default = hub.model_config("net")
     assert default["input_shape"] == [1, 8, 8] and default["head"]["num_classes"] == 10
     assert hub.model_config("net", width=8)["backbone"]["hidden"] == [8]  # before resolution
@@ -533,6 +530,10 @@ def test_eval_predict_and_publish_entry_points(tmp_path, capsys):
     train(cfg)
     with pytest.raises(ValueError, match=r"expected <architecture>.<tag>"):
         publish(run, "mlp_small", registry=tmp_path / "registry")
+    with pytest.raises(ValueError, match=r"'mpl' is no architecture"):
+        publish(run, "mpl.small", registry=tmp_path / "registry")
+    with pytest.raises(ValueError, match=r"the run trained a zoo.patterns.Classifier, the 'vae'"):
+        publish(run, "vae.small", registry=tmp_path / "registry")
     card = publish(run, "mlp.small", registry=tmp_path / "registry")
     assert card["trained"]["epoch"] <= 2 and card["num_params"] > 0
     assert (card["name"], card["architecture"], card["experiment"]) == (

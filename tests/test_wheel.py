@@ -3,6 +3,7 @@ cards ship inside it, the commands are console scripts, and a user's own config 
 the shipped ones. Everything runs from an empty directory."""
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from conftest import ROOT
 
 USER_EXPERIMENT = """# @package _global_
@@ -31,8 +33,19 @@ def installed(tmp_path_factory) -> Path:
     """A fresh venv whose only zoo is the built wheel; torch & co. come from this environment's
     site-packages, added as a plain path (so its editable zoo is not seen)."""
     tmp = tmp_path_factory.mktemp("wheel")
-    dist = tmp / "dist"
-    build = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)]
+    source, dist = tmp / "source", tmp / "dist"
+    files = subprocess.run(  # a clean copy: no stale build/ folder can leak into the wheel
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file() and not (ROOT / name).is_symlink():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    build = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(source)]
     subprocess.run(
         [sys.executable, "-m", "pip", *build],
         check=True,
@@ -85,6 +98,9 @@ def test_the_installed_commands_train_evaluate_and_predict(installed, tmp_path):
     assert "test/acc=" in mine.stdout
     (config,) = (empty / "logs" / "tiny_mlp" / "runs").glob("*/config.yaml")
     assert "hidden:\n    - 32" in config.read_text()
+    (last,) = (empty / "logs" / "tiny_mlp" / "runs").glob("*/checkpoints/last.ckpt")
+    command = torch.load(last, map_location="cpu", weights_only=True)["zoo"]["command"]
+    assert command.startswith(f"python train.py --config-dir {empty / 'my_conf'} ")
 
     evaluated = run(installed, empty, "zoo-eval", str(checkpoint))
     assert "test/acc" in evaluated.stdout
@@ -94,6 +110,23 @@ def test_the_installed_commands_train_evaluate_and_predict(installed, tmp_path):
     read_card = "import json, zoo; print(json.dumps(zoo.model_card('cnn.digits')))"
     card = json.loads(run(installed, empty, "python", "-c", read_card).stdout)
     assert accuracy == pytest.approx(card["metrics"]["test/acc"], abs=1e-4)
+
+
+@pytest.mark.slow
+def test_every_console_script_is_installed_and_resolves(installed, tmp_path):
+    from importlib.metadata import entry_points
+
+    declared = {
+        ep.name for ep in entry_points(group="console_scripts") if ep.name.startswith("zoo-")
+    }
+    assert declared and all((installed / "bin" / name).is_file() for name in declared)
+    load_all = (
+        "from importlib.metadata import entry_points\n"
+        "eps = [ep for ep in entry_points(group='console_scripts') if ep.name.startswith('zoo-')]\n"
+        "print(sorted(ep.name for ep in eps if callable(ep.load())))\n"
+    )
+    loaded = run(installed, tmp_path, "python", "-c", load_all).stdout.strip()
+    assert loaded == str(sorted(declared))
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ zoo` + `create_model` stays free of Hydra (omegaconf alone resolves the interpol
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 from zoo.blocks.shapes import shape_spec
 
 PRESETS = Path(__file__).parent / "conf" / "model"
-DATA_CONFIGS = Path(__file__).parent / "conf" / "data"
 # keyword arguments of create_model that describe the data (the `data_spec` a preset reads)
 SPEC_KEYS = ("input_shape", "in_channels", "in_features", "image_size", "num_outputs")
 
@@ -67,21 +65,6 @@ def _nest(package: str, node: Any) -> dict[str, Any]:
     return node
 
 
-def _data_defaults(preset: Mapping[str, Any]) -> dict[str, Any]:
-    """Values for the `${data.KEY}` a preset reads: KEY from the one data config that sets it."""
-    keys = set(re.findall(r"\$\{(?:oc\.select:)?data\.(\w+)", json.dumps(preset)))
-    if not keys:
-        return {}
-    from omegaconf import OmegaConf
-
-    found: dict[str, list[Any]] = {key: [] for key in keys}
-    for path in sorted(DATA_CONFIGS.glob("*.yaml")):
-        config = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
-        for key in keys & set(config):
-            found[key].append(config[key])
-    return {key: values[0] for key, values in found.items() if len(values) == 1}
-
-
 def _data_spec(kwargs: dict[str, Any], preset: Mapping[str, Any]) -> dict[str, Any]:
     """Move the keyword arguments that describe the data into a `data_spec` the preset reads
     (`${oc.select:data_spec.input_shape,...}`); those it does not read stay config overrides."""
@@ -106,9 +89,7 @@ def preset_config(arch: str, overrides: dict[str, Any]) -> dict[str, Any]:
     preset = compose_preset(arch)
     overrides = dict(overrides)
     spec = _data_spec(overrides, preset)
-    root = OmegaConf.create(
-        {"model": override(preset, overrides), "data_spec": spec, "data": _data_defaults(preset)}
-    )
+    root = OmegaConf.create({"model": override(preset, overrides), "data_spec": spec})
     try:
         return OmegaConf.to_container(root.model, resolve=True)
     except OmegaConfBaseException as error:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # what a user's mistake raises: a bad name, file, value or shape (never a bug's traceback)
-USER_ERRORS = (KeyError, ValueError, FileNotFoundError, RuntimeError, OSError)
+USER_ERRORS = (KeyError, ValueError, FileNotFoundError, RuntimeError)
 SOURCE_HELP = "pretrained weights' name (zoo.list_pretrained()), a model directory or a .ckpt file"
 
 

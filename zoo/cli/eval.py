@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     source = or_exit(lambda: resolve(args.source, args.data_dir))
-    for name, value in sorted(evaluate(source.net, source.data, source.task, args.split).items()):
+    metrics = or_exit(lambda: evaluate(source.net, source.data, source.task, args.split))
+    for name, value in sorted(metrics.items()):
         print(f"{name}\t{value:.4f}")
 
 

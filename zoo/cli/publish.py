@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from zoo import __version__, hub
+from zoo.cli.common import or_exit
 from zoo.cli.eval import evaluate
 from zoo.cli.sources import build_data, resolve
 
@@ -64,8 +65,19 @@ def publish(run: Path, name: str, registry: Path = hub.REGISTRY) -> dict[str, An
     architecture, dot, tag = name.partition(".")
     if not (architecture and dot and tag):
         raise ValueError(f"--name {name!r}: expected <architecture>.<tag>, e.g. cnn.digits")
+    if architecture not in hub.list_models():
+        raise ValueError(
+            f"--name {name!r}: {architecture!r} is no architecture; expected one of "
+            f"{hub.list_models()}"
+        )
     checkpoint = best_checkpoint(run)
     source = resolve(str(checkpoint))
+    built, preset = source.net.zoo_config["_target_"], hub.model_config(architecture)["_target_"]
+    if built != preset:
+        raise ValueError(
+            f"--name {name!r}: the run trained a {built}, the {architecture!r} preset builds a "
+            f"{preset}: name the weights after the run's architecture"
+        )
     meta = torch.load(checkpoint, map_location="cpu", weights_only=True)
     datamodule = build_data(source.data)
     splits = {k: len(split[-1]) for k, split in datamodule.load().items()}
@@ -96,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--registry", type=Path, default=hub.REGISTRY)
     args = parser.parse_args(argv)
-    card = publish(args.run, args.name, args.registry)
+    card = or_exit(lambda: publish(args.run, args.name, args.registry))
     print(f"{args.registry / args.name}: {card['metrics']} sha256={card['sha256']}")
 
 

@@ -1,4 +1,4 @@
-"""One training run from a composed config: build, check, fit, test. Used by train.py."""
+"""One training run from a composed config: build, check, fit, test (for `zoo-train`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the 
 
 
 def compose(overrides: list[str], output_dir: str | Path, conf_dir: Path = CONF) -> DictConfig:
-    """conf/train.yaml with `overrides`, as train.py would get it but outside a Hydra app
+    """zoo/conf/train.yaml with `overrides`, as train.py would get it but outside a Hydra app
     (tests, benchmarks, notebooks); the run writes into `output_dir`."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
@@ -40,12 +40,19 @@ def instantiate_group(node: DictConfig | None) -> list[Any]:
 
 
 def command_line() -> str | None:
-    """`python train.py <overrides>` of the current Hydra run, to reproduce it."""
+    """`python train.py [--config-dir DIR] <overrides>` of the current Hydra run, to
+    reproduce it (a user's config folder included)."""
     from hydra.core.hydra_config import HydraConfig
 
     if not HydraConfig.initialized():
         return None
-    return " ".join(["python train.py", *HydraConfig.get().overrides.task])
+    hydra = HydraConfig.get()
+    folders = [
+        f"--config-dir {source.path}"
+        for source in hydra.runtime.config_sources
+        if source.provider == "command-line"
+    ]
+    return " ".join(["python train.py", *folders, *hydra.overrides.task])
 
 
 def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
