@@ -1,6 +1,9 @@
 """The package's layers: imports only point down (DESIGN.md), checked on every module's source.
 
 utilities <- blocks <- patterns <- data / tasks / analysis <- registry (hub, presets) <- commands / train
+
+Modules of one layer may import each other (a task uses a data helper, a command another's
+table); only an import from a higher layer is refused.
 """
 
 import ast

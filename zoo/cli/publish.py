@@ -5,7 +5,7 @@
 
 Weights are named `<architecture>.<tag>` (the model preset, then what they learned). The card
 records the name, architecture and experiment, the dataset and split, the test metrics measured
-here by `zoo.eval`, the parameter count, the command that trained it and the sha256 of the
+here by `zoo-eval`, the parameter count, the command that trained it and the sha256 of the
 weights; config.json holds the model config and the preprocessing record of the run's data.
 """
 

@@ -32,6 +32,12 @@ class AdversarialTrainingTask(SupervisedTask):
         self.bounds: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def on_fit_start(self) -> None:
+        datamodule = self.trainer.datamodule
+        if not hasattr(datamodule, "preprocessing_record"):
+            raise ValueError(
+                "AdversarialTrainingTask needs data whose preprocessing record gives the valid "
+                f"input range (an InMemoryDataModule), got {type(datamodule).__name__}"
+            )
         super().on_fit_start()  # the net now carries its data's preprocessing record
         self.bounds = tuple(b.to(self.device) for b in input_range(self.net.pretrained_cfg))
 
