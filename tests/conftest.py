@@ -67,13 +67,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Learning tests (those taking `seed`) run once per `--seeds` seed when it is given."""
+    """Learning tests (those taking `seed`) run once per `--seeds` seed when it is given. The
+    seed is module-scoped, so a module fixture that trains a run several tests share can take
+    it too (the run is then made once per seed)."""
     seeds = metafunc.config.getoption("--seeds")
     if "seed" in metafunc.fixturenames and seeds:
-        metafunc.parametrize("seed", [int(s) for s in seeds.split(",")])
+        metafunc.parametrize("seed", [int(s) for s in seeds.split(",")], scope="module")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def seed() -> int:
     """The seed of a learning test's runs: 0, or each of `--seeds`."""
     return 0

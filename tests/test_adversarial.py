@@ -59,11 +59,17 @@ def test_the_digits_cnn_falls_to_small_attacks_but_not_to_noise_of_their_size(di
     assert curves["fgsm"][1] < 0.2 and curves["pgd"][1] < 0.2
 
 
-def test_adversarial_training_raises_robust_accuracy(digits_test, tmp_path):
+@pytest.mark.slow
+def test_adversarial_training_raises_robust_accuracy(digits_test, tmp_path, seed, figures):
+    """Proves: adversarial training raises accuracy under PGD at eps 0.2. Margin: robust -
+    plain > 0.25; measured on seeds 0, 1, 2: 0.325, 0.360, 0.348 (std 0.018), worst - 2 std =
+    0.289. Negative control (in the test): the plain CNN (no adversarial training), 0.049."""
     from zoo.cli.run import build
 
     overrides = ["experiment=adversarial_digits", "trainer.max_epochs=30", "logger=none"]
+    overrides.append(f"seed={seed}")
     cfg = compose_train(overrides, tmp_path)
+    torch.manual_seed(seed)  # the network's initial weights (train() would seed them itself)
     datamodule, task, trainer = build(cfg)
     trainer.fit(task, datamodule=datamodule)
     plain = zoo.create_model("cnn.digits", pretrained=True)
@@ -71,6 +77,9 @@ def test_adversarial_training_raises_robust_accuracy(digits_test, tmp_path):
     robust = robust_accuracy(task.net, *digits_test[:2], [0.2], *digits_test[2:])
     torch.manual_seed(0)
     fragile = robust_accuracy(plain, *digits_test[:2], [0.2], *digits_test[2:])
+    figures(
+        robust=robust["pgd"][0], fragile=fragile["pgd"][0], gap=robust["pgd"][0] - fragile["pgd"][0]
+    )
     # measured after 30 epochs: 0.378 vs 0.041 (0.468 after the full 100)
     assert robust["pgd"][0] > fragile["pgd"][0] + 0.25, (robust, fragile)
 

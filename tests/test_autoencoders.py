@@ -65,19 +65,27 @@ def pca_error(digits, k: int, corruption: float = 0.0) -> float:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("k", [2, 8])
-def test_nonlinear_autoencoder_beats_pca_at_the_same_bottleneck(k, digits, tmp_path):
-    metrics = train(
-        compose_train(
-            ["experiment=ae_digits", f"model.encoder.out_features={k}", "trainer.max_epochs=60"],
-            tmp_path,
-        )
-    )
-    assert metrics["test/loss"] < 0.85 * pca_error(digits, k)
+def test_nonlinear_autoencoder_beats_pca_at_the_same_bottleneck(k, digits, tmp_path, seed, figures):
+    """Proves: a nonlinear autoencoder reconstructs held-out digits better than PCA with as
+    many components. Margin: test error / PCA's < 0.85; measured on seeds 0, 1, 2: k=2 0.819,
+    0.801, 0.812 (std 0.009), best + 2 std = 0.837; k=8 0.707, 0.678, 0.707 (std 0.017) ->
+    0.740. Negative control: the same autoencoder made linear (identity activations, the test
+    below) lands on PCA's error, ratio 1.001-1.004 on its training data."""
+    overrides = ["experiment=ae_digits", f"model.encoder.out_features={k}", f"seed={seed}"]
+    metrics = train(compose_train([*overrides, "trainer.max_epochs=60"], tmp_path))
+    pca = pca_error(digits, k)
+    figures(ae=metrics["test/loss"], pca=pca, ratio=metrics["test/loss"] / pca)
+    assert metrics["test/loss"] < 0.85 * pca
 
 
 @pytest.mark.slow
-def test_linear_autoencoder_matches_pca_on_its_training_data(digits, tmp_path):
-    linear_ae = ["model.encoder.activation=identity", "model.output=identity"]
+def test_linear_autoencoder_matches_pca_on_its_training_data(digits, tmp_path, seed, figures):
+    """Proves: a linear autoencoder trained by gradient descent reaches PCA's error, the
+    linear optimum. Margin: error / PCA's < 1.05; measured on seeds 0, 1, 2: 1.0018, 1.0038,
+    1.0005 (std 0.0016), best + 2 std = 1.0071 (>= 0.999 is PCA's optimality, not a spread).
+    Negative control (one-off): the same net stopped after 2, 5 and 10 epochs scores 2.23,
+    1.49 and 1.17 x PCA's error."""
+    linear_ae = ["model.encoder.activation=identity", "model.output=identity", f"seed={seed}"]
     cfg = compose_train(["experiment=ae_digits", *linear_ae, "trainer.max_epochs=60"], tmp_path)
     train(cfg)
     net = zoo.load_checkpoint(tmp_path / "checkpoints" / "last.ckpt")
@@ -85,15 +93,31 @@ def test_linear_autoencoder_matches_pca_on_its_training_data(digits, tmp_path):
     with torch.no_grad():
         linear = squared_error_per_sample(net(x), x).item()
     optimum = squared_error_per_sample(PCA(8).fit(x).reconstruct(x), x).item()
+    figures(linear=linear, pca=optimum, ratio=linear / optimum)
     assert optimum <= linear * 1.001 and linear < 1.05 * optimum  # PCA is the linear optimum
 
 
 @pytest.mark.slow
-def test_denoising_autoencoder_beats_pca_and_a_plain_autoencoder_on_masked_digits(digits, tmp_path):
+def test_denoising_autoencoder_beats_pca_and_a_plain_autoencoder_on_masked_digits(
+    digits, tmp_path, seed, figures
+):
+    """Proves: trained to undo masking, a denoising autoencoder restores masked digits better
+    than PCA and than the same autoencoder trained on clean inputs.
+    Margin: error / min(plain, PCA) < 0.85; measured on seeds 0, 1, 2: 0.811, 0.797, 0.824
+    (std 0.013), best + 2 std = 0.850. Negative control (in the test): the plain autoencoder,
+    no corruption in training (2.22-2.28 against the DAE's 1.77-1.86; PCA 2.60)."""
     budget = ("trainer.max_epochs=60", "task.eval_corruption=mask", "task.eval_noise_level=0.3")
+    budget = (*budget, f"seed={seed}")
     dae = train(compose_train(["experiment=dae_digits", *budget], tmp_path / "dae"))
     plain = train(compose_train(["experiment=ae_digits", *budget], tmp_path / "ae"))
-    assert dae["test/loss"] < 0.85 * min(plain["test/loss"], pca_error(digits, 8, corruption=0.3))
+    pca = pca_error(digits, 8, corruption=0.3)
+    figures(
+        dae=dae["test/loss"],
+        plain=plain["test/loss"],
+        pca=pca,
+        ratio=dae["test/loss"] / min(plain["test/loss"], pca),
+    )
+    assert dae["test/loss"] < 0.85 * min(plain["test/loss"], pca)
 
 
 def small_vae(likelihood: str = "bernoulli") -> VAE:
@@ -130,15 +154,24 @@ def test_vae_terms_against_their_formulas():
 
 
 @pytest.mark.slow
-def test_vae_bound_on_binarised_digits_and_the_tighter_importance_weighted_estimate(tmp_path):
-    metrics = train(compose_train(["experiment=vae_digits", "trainer.max_epochs=100"], tmp_path))
-    assert metrics["test/loss"] < 20.0  # -ELBO, nats per image
+def test_vae_bound_on_binarised_digits_and_the_tighter_importance_weighted_estimate(
+    tmp_path, seed, figures
+):
+    """Proves: the VAE's -ELBO on binarised test digits < 20 nats (measured on seeds 0, 1, 2:
+    19.42, 19.06, 19.24, std 0.18, best + 2 std = 19.77) and the 200-sample IWAE bound is
+    tighter (by 0.71, 0.80, 0.47 nats, std 0.17, worst - 2 std = 0.14 > 0).
+    Negative control (one-off, train=false): the untrained VAE scores 44.3 nats; the
+    best independent-pixel model, 25.2 (test_generative)."""
+    overrides = ["experiment=vae_digits", "trainer.max_epochs=100", f"seed={seed}"]
+    metrics = train(compose_train(overrides, tmp_path))
     vae = zoo.load_checkpoint(tmp_path / "checkpoints" / "last.ckpt")
     x = DigitsDataModule(scale="binary").load()["test"][0]
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     with torch.no_grad():
         neg_elbo = -vae.elbo(x)[0].mean().item()
         neg_iwae = -vae.iwae(x, samples=200).mean().item()
+    figures(neg_elbo=metrics["test/loss"], iwae_gain=neg_elbo - neg_iwae)
+    assert metrics["test/loss"] < 20.0  # -ELBO, nats per image
     assert neg_iwae < neg_elbo  # log p(x) >= IWAE >= ELBO
     for figure in ("reconstructions.png", "latent_map.png", "samples.png"):
         assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG", figure

@@ -1,5 +1,6 @@
 """Feature visualisation: inputs optimised by gradient ascent excite what they target."""
 
+import pytest
 import torch
 
 import zoo
@@ -8,8 +9,13 @@ from zoo.cli.feature_vis import main
 from zoo.preprocessing import input_range
 
 
-def test_optimised_inputs_reach_high_confidence_for_their_class():
-    torch.manual_seed(0)
+@pytest.mark.slow
+def test_optimised_inputs_reach_high_confidence_for_their_class(seed, figures):
+    """Proves: gradient ascent on the input drives each class's confidence up. Margins,
+    measured on seeds 0, 1, 2: mean > 0.9: 0.974, 0.968, 0.963 (std 0.006), worst - 2 std =
+    0.952; least > 0.5: 0.915, 0.874, 0.852 (std 0.032) -> 0.789. Negative control (in the
+    test): the starting images (0 steps), mean confidence 0.099-0.101 (< 0.3)."""
+    torch.manual_seed(seed)
     net = zoo.create_model("cnn.digits", pretrained=True)
     low, high = input_range(net.pretrained_cfg)  # the weights' own preprocessing
     classes = list(range(10))
@@ -22,13 +28,21 @@ def test_optimised_inputs_reach_high_confidence_for_their_class():
         with torch.no_grad():
             return net.head.predict_proba(net(x))[torch.arange(10), classes]
 
-    assert confidence(start).mean() < 0.3
     reached = confidence(images)
+    figures(
+        start_mean=confidence(start).mean(), reached_mean=reached.mean(), reached_min=reached.min()
+    )
+    assert confidence(start).mean() < 0.3
     assert reached.mean() > 0.9 and reached.min() > 0.5, reached  # measured: 0.92-1.00
 
 
-def test_a_channel_objective_excites_that_channel():
-    torch.manual_seed(0)
+@pytest.mark.slow
+def test_a_channel_objective_excites_that_channel(seed, figures):
+    """Proves: optimising a channel's mean activation raises it. Margin: every channel rises
+    by > 0.3 (was 0.5); measured least rise on seeds 0, 1, 2: 1.06, 0.96, 0.70 (std 0.19),
+    worst - 2 std = 0.33. Negative control (in the test): the starting images (0 steps), whose
+    rise is 0 by definition."""
+    torch.manual_seed(seed)
     net = zoo.create_model("cnn.digits", pretrained=True)
     low, high = input_range(net.pretrained_cfg)  # the weights' own preprocessing
     channels = torch.tensor([0, 1, 2, 3])
@@ -38,7 +52,8 @@ def test_a_channel_objective_excites_that_channel():
     with torch.no_grad():
         before = objective(net, start, channels, layer)
         after = objective(net, images, channels, layer)
-    assert (after > before + 0.5).all(), (before, after)
+    figures(min_rise=(after - before).min())
+    assert (after > before + 0.3).all(), (before, after)
 
 
 def test_blur_keeps_flat_images_and_the_mean():

@@ -79,37 +79,55 @@ def independent_pixel_nll(train: torch.Tensor, test: torch.Tensor) -> float:
 
 
 @pytest.mark.slow
-def test_pixelcnn_beats_independent_pixels_and_samples(tmp_path):
+def test_pixelcnn_beats_independent_pixels_and_samples(tmp_path, seed, figures):
+    """Proves: PixelCNN's causal convolutions model binarised digits better than the best
+    independent-pixel model. Margin: baseline - PixelCNN > 4.5 nats per image (was 3);
+    measured on seeds 0, 1, 2: 5.20, 5.34, 5.43 (std 0.12), worst - 2 std = 4.96.
+    Negative control (in the test): the independent-pixel model, 25.2 nats."""
     from conftest import compose_train
 
     from zoo.cli.run import train
     from zoo.data import DigitsDataModule
 
     overrides = ["experiment=pixelcnn_digits", "trainer.max_epochs=10", "logger=none"]
-    metrics = train(compose_train(overrides, tmp_path))
+    metrics = train(compose_train([*overrides, f"seed={seed}"], tmp_path))
     splits = DigitsDataModule(scale="binary").load()
     baseline = independent_pixel_nll(splits["train"][0], splits["test"][0])
+    figures(pixelcnn=metrics["test/loss"], baseline=baseline, gap=baseline - metrics["test/loss"])
     # measured: 20.0 nats per image after 10 epochs (18.9 after 60) vs 25.2
-    assert metrics["test/loss"] < baseline - 3, (metrics["test/loss"], baseline)
+    assert metrics["test/loss"] < baseline - 4.5, (metrics["test/loss"], baseline)
     assert (tmp_path / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.slow
-def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(tmp_path):
+def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(
+    tmp_path, seed, figures
+):
+    """Proves: after 50 epochs the generator's samples are digits the judge classifies with
+    confidence > 0.6 (measured on seeds 0, 1, 2: 0.760, 0.779, 0.764, std 0.010, worst - 2 std
+    = 0.739) spread over the classes > 0.9 (0.981, 0.948, 0.960, std 0.017 -> 0.915).
+    Negative control (in the test): the untrained generator, confidence 0.180-0.182 (< 0.35)
+    and spread 0.08-0.28 (< 0.5; best + 2 std 0.49)."""
     from conftest import compose_train
 
     from zoo.analysis.judge import judge_samples
     from zoo.cli.run import build, train
 
     overrides = ["experiment=gan_digits", "trainer.max_epochs=50", "logger=none"]
-    cfg = compose_train(overrides, tmp_path)
-    torch.manual_seed(0)
+    cfg = compose_train([*overrides, f"seed={seed}"], tmp_path)
+    torch.manual_seed(seed)
     _, untrained_task, _ = build(cfg)
     untrained = judge_samples(
         untrained_task.net.eval().sample(1000, torch.Generator().manual_seed(0)),
         untrained_task.judge,
     )
     metrics = train(cfg)
+    figures(
+        confidence=metrics["test/judge_confidence"],
+        spread=metrics["test/judge_spread"],
+        untrained_confidence=untrained["confidence"],
+        untrained_spread=untrained["spread"],
+    )
     # measured after 50 epochs: confidence 0.76, spread 0.98 (untrained: 0.18 and 0.13)
     assert untrained["confidence"] < 0.35 and untrained["spread"] < 0.5
     assert metrics["test/judge_confidence"] > 0.6 and metrics["test/judge_spread"] > 0.9

@@ -18,20 +18,42 @@ LEAN = ["logger=none", "callbacks.model_checkpoint=null", "callbacks.embedding_f
 
 # koch_glyphs (BCE on pairs) needs the full 20 epochs to pass raw pixels (its card's numbers,
 # reproduced by test_hub); three epochs leave it below them.
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", ["siamese_glyphs", "triplet_glyphs"])
 def test_siamese_nets_beat_raw_pixels_at_one_shot_recognition_of_unseen_classes(
-    tmp_path, experiment
+    tmp_path, experiment, seed, figures
 ):
-    metrics = train(
-        compose_train([f"experiment={experiment}", "trainer.max_epochs=2", *LEAN], tmp_path)
+    """Proves: a learned embedding recognises unseen glyph classes from one example each far
+    better than raw pixels, and separates same from different pairs.
+    Margin: 20-way accuracy - raw pixels > 0.2 (was 0.08); measured after 1 epoch on seeds 0,
+    1, 2: siamese 0.255, 0.251, 0.242 (std 0.007, worst - 2 std 0.229), triplet 0.260, 0.254,
+    0.255 (std 0.003 -> 0.248); after the former 2 epochs (1.5x the time) 0.261-0.274 and
+    0.273-0.283 (-> 0.248, 0.262). AUROC > 0.98: >= 0.991 (std <= 0.001 -> 0.989);
+    precision@1 > 0.9: >= 0.961 (std <= 0.003 -> 0.954).
+    Negative control (in the test): the raw-pixel nearest neighbour on the same episodes,
+    0.671; untrained (train=false), the same nets score 0.664 20-way (gap -0.007), AUROC 0.936
+    and precision@1 0.843, which the thresholds (raised from 0.95 and 0.6) now reject."""
+    overrides = [f"experiment={experiment}", "trainer.max_epochs=1", f"seed={seed}", *LEAN]
+    metrics = train(compose_train(overrides, tmp_path))
+    figures(
+        acc_20way=metrics["test/acc_20way"],
+        pixel_acc_20way=metrics["test/pixel_acc_20way"],
+        gap=metrics["test/acc_20way"] - metrics["test/pixel_acc_20way"],
+        auroc=metrics["test/auroc"],
+        precision_at_1=metrics["test/precision_at_1"],
     )
     assert metrics["test/pixel_acc_20way"] < 0.72  # raw-pixel nearest neighbour
-    assert metrics["test/acc_20way"] > metrics["test/pixel_acc_20way"] + 0.08, metrics
-    assert metrics["test/auroc"] > 0.95 and metrics["test/precision_at_1"] > 0.6
+    assert metrics["test/acc_20way"] > metrics["test/pixel_acc_20way"] + 0.2, metrics
+    assert metrics["test/auroc"] > 0.98 and metrics["test/precision_at_1"] > 0.9
 
 
-def test_fusing_image_and_tone_beats_either_modality_alone(tmp_path):
-    budget = ("experiment=multimodal_digits", "trainer.max_epochs=12", *LEAN[:2])
+@pytest.mark.slow
+def test_fusing_image_and_tone_beats_either_modality_alone(tmp_path, seed, figures):
+    """Proves: fusing a half-hidden digit image with its tone beats the image alone.
+    Margin: fused - image alone > 0.04; measured on seeds 0, 1, 2: 0.104, 0.132, 0.149 (std
+    0.023), worst - 2 std = 0.058. Tone alone < 0.55: measured 0.490-0.498 (best + 2 std 0.507).
+    Negative control (in the test): each modality alone (image 0.785-0.824, tone 0.49-0.50)."""
+    budget = ("experiment=multimodal_digits", "trainer.max_epochs=12", f"seed={seed}", *LEAN[:2])
     acc = {
         modalities: train(
             compose_train(
@@ -41,13 +63,27 @@ def test_fusing_image_and_tone_beats_either_modality_alone(tmp_path):
         )["test/acc"]
         for modalities in ("[image,tone]", "[image]", "[tone]")
     }
+    figures(
+        both=acc["[image,tone]"],
+        image=acc["[image]"],
+        tone=acc["[tone]"],
+        gap=acc["[image,tone]"] - acc["[image]"],
+    )
     assert acc["[tone]"] < 0.55  # a tone names a pair of digits, no more
     assert acc["[image,tone]"] > acc["[image]"] + 0.04, acc
 
 
 @pytest.mark.slow
-def test_relation_network_answers_relational_questions_an_mlp_cannot(tmp_path):
-    budget = ("trainer.max_epochs=6", "logger=none")
+def test_relation_network_answers_relational_questions_an_mlp_cannot(tmp_path, seed, figures):
+    """Proves: a relation network answers relational Sort-of-CLEVR questions (from state
+    descriptions) better than an MLP over the same objects; both answer non-relational ones.
+    Margin: relational accuracy, relation network - MLP > 0.035; measured on seeds 0, 1, 2:
+    0.173, 0.105, 0.138 (std 0.034), worst - 2 std = 0.036. The former absolute level
+    (relational > 0.9) sat inside the spread (0.956, 0.874, 0.918) and failed on another
+    machine at 0.874 (gap there 0.082, which passes now). Non-relational > 0.8: measured 1.000.
+    Negative control (in the test): the MLP, without pairwise relations, at 0.769-0.783.
+    Cheaper budgets separate less: 3000 scenes x 8 epochs gave gaps of 0.100 and 0.060."""
+    budget = ("trainer.max_epochs=6", "logger=none", f"seed={seed}")
     data = SortOfClevrDataModule(scene="objects")
     results = {}
     for model in ("relation", "mlp"):
@@ -55,6 +91,13 @@ def test_relation_network_answers_relational_questions_an_mlp_cannot(tmp_path):
         train(compose_train([f"experiment={model}_sort_of_clevr", *budget], out))
         net = zoo.load_checkpoint(out / "checkpoints" / "last.ckpt")
         results[model] = accuracy_by_question_kind(net, data)
-    assert results["relation"]["relational"] > 0.9, results
-    assert results["relation"]["relational"] > results["mlp"]["relational"] + 0.12, results
+    relation, mlp = results["relation"], results["mlp"]
+    figures(
+        relation_rel=relation["relational"],
+        mlp_rel=mlp["relational"],
+        gap=relation["relational"] - mlp["relational"],
+        relation_nonrel=relation["non_relational"],
+        mlp_nonrel=mlp["non_relational"],
+    )
+    assert relation["relational"] > mlp["relational"] + 0.035, results
     assert min(r["non_relational"] for r in results.values()) > 0.8, results

@@ -86,22 +86,34 @@ def test_seq2seq_configs_build_together(tmp_path):
 
 
 @pytest.mark.slow
-def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(tmp_path):
+def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(tmp_path, seed, figures):
+    """Proves: with attention, a seq2seq model reverses strings of 13-16 symbols that it cannot
+    squeeze through a fixed summary vector (the length effect of Bahdanau et al. 2015).
+    Margin: exact match on 13-16 symbols, attention - summary > 0.8; measured after 2 epochs
+    on seeds 0, 1, 2: 0.916, 0.966, 0.992 (std 0.039), worst - 2 std = 0.839. The former 4
+    epochs (twice the cost) gave 0.982, 0.980, 0.980 (attention 1.000, asked >= 0.99).
+    Negative control (in the test): no attention, 0.000-0.004 exact (< 0.5)."""
     from zoo.cli.run import train
     from zoo.cli.seq2seq_report import exact_by_length
 
     reports = {}
     for experiment in ("seq2seq_reverse_attention", "seq2seq_reverse"):
         cfg = compose_train(
-            [f"experiment={experiment}", "trainer.max_epochs=4", "logger=none"],
+            [f"experiment={experiment}", "trainer.max_epochs=2", "logger=none", f"seed={seed}"],
             tmp_path / experiment,
         )
         train(cfg)
         net = zoo.load_checkpoint(tmp_path / experiment / "checkpoints" / "last.ckpt")
         test_split = SequenceTaskDataModule().load()["test"]
         reports[experiment] = exact_by_length(net, test_split)
+    attention, summary = reports["seq2seq_reverse_attention"], reports["seq2seq_reverse"]
+    figures(
+        attention_long=attention["13-16"],
+        summary_long=summary["13-16"],
+        gap=attention["13-16"] - summary["13-16"],
+    )
     # the length effect of Bahdanau et al. 2015 (Fig. 2), in miniature
-    assert reports["seq2seq_reverse_attention"]["13-16"] >= 0.99, reports
-    assert reports["seq2seq_reverse"]["13-16"] < 0.5, reports
+    assert attention["13-16"] - summary["13-16"] > 0.8, reports
+    assert summary["13-16"] < 0.5, reports
     heat_map = tmp_path / "seq2seq_reverse_attention" / "attention.png"
     assert heat_map.read_bytes()[:4] == b"\x89PNG"

@@ -1,6 +1,7 @@
 """The TeacherStudent pattern in a plain PyTorch loop: the teacher stays frozen and out of the
 saved weights, the student learns from it."""
 
+import pytest
 import torch
 
 import zoo
@@ -13,7 +14,30 @@ def mlp_student() -> Classifier:
     return Classifier(zoo.blocks.MLP(64, [64]), zoo.blocks.MultiClassHead(64, 10), (1, 8, 8))
 
 
+def distil(pair: TeacherStudent, x: torch.Tensor, shuffled: bool = False) -> None:
+    """40 epochs of Adam on the teacher's soft targets alone; `shuffled` hands each student
+    output another sample's target (the negative control: a teacher that says nothing)."""
+    optimizer = torch.optim.Adam(pair.student.parameters(), lr=3e-3)
+    for _ in range(40):
+        for index in torch.randperm(len(x)).split(64):
+            logits, taught = pair(x[index])
+            assert not taught.requires_grad
+            if shuffled:
+                taught = taught[torch.randperm(len(taught))]
+            loss = distillation_loss(logits, taught, None, temperature=4.0, alpha=0.0)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+@pytest.mark.slow
 def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher(seed, figures):
+    """Proves: a student learns digits from a frozen teacher's soft targets alone, in a plain
+    loop, and the teacher's weights and batch-norm statistics stay bit-identical.
+    Margin: accuracy > 0.93; measured 0.974, 0.971, 0.970 on seeds 0, 1, 2 (std 0.002), worst
+    - 2 std = 0.965. Negative control (in the test): the same loop with each target handed to
+    another sample of the batch (a shuffled teacher) scores 0.186, 0.200, 0.172 (< 0.3; best
+    + 2 std = 0.228)."""
     torch.manual_seed(seed)
     teacher = zoo.create_model("cnn.digits_teacher", pretrained=True)
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
@@ -22,23 +46,22 @@ def test_a_plain_loop_distils_a_student_and_never_touches_the_teacher(seed, figu
     assert pair.student.training and not pair.teacher.training
     splits = DigitsDataModule().load()
     x, _ = splits["train"]  # the labels stay unread
-    optimizer = torch.optim.Adam(pair.student.parameters(), lr=3e-3)
-    for _ in range(40):
-        for index in torch.randperm(len(x)).split(64):
-            logits, taught = pair(x[index])
-            assert not taught.requires_grad
-            loss = distillation_loss(logits, taught, None, temperature=4.0, alpha=0.0)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    x_test, y_test = splits["test"]
+    distil(pair, x)
+    control = TeacherStudent(teacher, mlp_student()).train()
+    distil(control, x, shuffled=True)
+
+    def accuracy(net: torch.nn.Module) -> float:
+        with torch.no_grad():
+            return (net.eval()(x_test).argmax(1) == y_test).float().mean().item()
+
+    learned, shuffled = accuracy(student), accuracy(control.student)
+    figures(acc=learned, shuffled_teacher=shuffled)
+    assert learned > 0.93, learned  # the labels were never read
+    assert shuffled < 0.3, shuffled
     assert all(p.grad is None for p in pair.teacher.parameters())
     for key, value in pair.teacher.state_dict().items():
         assert torch.equal(value, before[key]), key  # batch-norm statistics included
-    x_test, y_test = splits["test"]
-    student.eval()
-    accuracy = (student(x_test).argmax(1) == y_test).float().mean()
-    figures(acc=accuracy)
-    assert accuracy > 0.93, accuracy  # the labels were never read
 
     saved = pair.state_dict()
     assert set(saved) == {f"student.{k}" for k in student.state_dict()}

@@ -17,19 +17,25 @@ def metric_line(stdout: str) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory) -> tuple[dict[str, float], Path]:
-    """`python train.py` exactly as the README runs it (logs kept in a temporary folder)."""
+def default_run(tmp_path_factory, seed) -> tuple[dict[str, float], Path]:
+    """`python train.py` exactly as the README runs it (logs kept in a temporary folder; under
+    `--seeds`, another seed than the default 0 is passed)."""
     where = tmp_path_factory.mktemp("default_run")
-    result = run_train_py(f"paths.log_dir={where}", cwd=where)
+    result = run_train_py(f"paths.log_dir={where}", *([f"seed={seed}"] if seed else []), cwd=where)
     assert result.returncode == 0, result.stderr[-3000:]
     (run_dir,) = (where / "cnn_digits" / "runs").iterdir()
     return metric_line(result.stdout), run_dir
 
 
 @pytest.mark.slow
-def test_default_run_passes_97_percent_and_keeps_its_outputs(default_run):
+def test_default_run_learns_digits_and_keeps_its_outputs(default_run, figures):
+    """Proves: `python train.py` as the README runs it learns digits and keeps its outputs.
+    Margin: accuracy >= 0.965 (was 0.97, inside the spread); measured on seeds 0, 1, 2: 0.979,
+    0.980, 0.974 (std 0.003), worst - 2 std = 0.9685. Negative control (one-off,
+    train=false): the untrained CNN scores 0.114."""
     metrics, run_dir = default_run
-    assert metrics["test/acc"] >= 0.97
+    figures(acc=metrics["test/acc"])
+    assert metrics["test/acc"] >= 0.965
     assert (run_dir / "config.yaml").exists() and (run_dir / ".hydra" / "config.yaml").exists()
     assert (run_dir / "checkpoints" / "last.ckpt").exists()
     with (run_dir / "csv" / "metrics.csv").open() as f:
@@ -61,26 +67,35 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(compose_in, tmp_path):
 
 
 @pytest.mark.slow
-def test_ddp_simulated_on_two_cpu_processes(tmp_path):
+def test_ddp_simulated_on_two_cpu_processes(tmp_path, seed, figures):
+    """Proves: two DDP processes on CPU train the MLP together. Margin: accuracy > 0.8;
+    measured on seeds 0, 1, 2: 0.888, 0.884, 0.889 (std 0.002), worst - 2 std = 0.880.
+    Negative control (one-off, train=false): the untrained MLP scores 0.040."""
     result = run_train_py(
         "trainer=ddp_sim",
         "experiment=mlp_digits",
         "trainer.max_epochs=2",
         "optimizer.lr=0.01",
+        f"seed={seed}",
         f"paths.log_dir={tmp_path}",
         *QUIET,
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    figures(acc=metric_line(result.stdout)["test/acc"])
     assert metric_line(result.stdout)["test/acc"] > 0.8
 
 
 @pytest.mark.slow
-def test_optimizer_multirun_and_its_plot(tmp_path, capsys):
+def test_optimizer_multirun_and_its_plot(tmp_path, capsys, seed, figures):
+    """Proves (besides the sweep and its plot): after 4 epochs Adam's training loss is below
+    full-batch GD's; measured on seeds 0, 1, 2: Adam 0.56-0.64, GD 2.06-2.11 (gap >= 1.47,
+    std 0.02). Negative control (in the test): GD, the baseline."""
     result = run_train_py(
         "-m",
         "experiment=optimizers_digits",
         "trainer.max_epochs=4",
+        f"seed={seed}",
         f"paths.log_dir={tmp_path}",
         "trainer.enable_progress_bar=false",
         cwd=tmp_path,
@@ -96,6 +111,7 @@ def test_optimizer_multirun_and_its_plot(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     column = [h.strip() for h in header].index("train/loss")
     loss = {name: float(r[column]) for name, r in zip(names, rows, strict=True)}
+    figures(adam=loss["optimizer=adam"], gd=loss["optimizer=gd"])
     assert loss["optimizer=adam"] < loss["optimizer=gd"]
 
 

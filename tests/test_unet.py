@@ -32,7 +32,14 @@ def test_shapes_come_with_matching_per_pixel_labels():
 
 
 @pytest.mark.slow
-def test_skips_across_scales_beat_the_same_encoder_decoder_without_them(tmp_path):
+def test_skips_across_scales_beat_the_same_encoder_decoder_without_them(tmp_path, seed, figures):
+    """Proves: skips across scales give a U-Net sharper masks than the same encoder-decoder
+    without them. Margin: mIoU with - without skips > 0.4; measured on seeds 0, 1, 2: 0.486,
+    0.494, 0.552 (std 0.036), worst - 2 std = 0.414. At the former learning rate of 0.003 the
+    gap was 0.239, 0.154, 0.341 (std 0.094): the test's 0.15 sat inside the spread; at 0.01
+    the skipped net settles (0.84-0.89) and the skipless one does not (0.34-0.38). At 4
+    epochs (lr 0.01) the gap was 0.320, 0.337, 0.467 (std 0.081): too early to cut.
+    Negative control (in the test): model.skips=false."""
     from conftest import compose_train
 
     from zoo.cli.run import train
@@ -43,9 +50,12 @@ def test_skips_across_scales_beat_the_same_encoder_decoder_without_them(tmp_path
             f"model.skips={skips}",
             "+data.sizes={train: 2000, val: 200, test: 500}",
             "trainer.max_epochs=6",
+            "optimizer.lr=0.01",
             "logger=none",
+            f"seed={seed}",
         ]
         return train(compose_train(overrides, tmp_path / str(skips)))["test/miou"]
 
     with_skips, without = miou(True), miou(False)
-    assert with_skips > without + 0.15, (with_skips, without)  # measured: 0.72 vs 0.48
+    figures(skips=with_skips, no_skips=without, gap=with_skips - without)
+    assert with_skips > without + 0.4, (with_skips, without)
