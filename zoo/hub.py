@@ -31,9 +31,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from zoo.atomic import atomic_path, write_text_atomic
 from zoo.builder import ALLOWED_PREFIXES, build_model
 from zoo.preprocessing import default_record
 from zoo.presets import override, preset_config, preset_names
+from zoo.safe_files import load_checkpoint_file
 
 REGISTRY = Path(__file__).parent / "registry"
 CONFIG, WEIGHTS, CARD = "config.json", "model.safetensors", "card.json"
@@ -270,13 +272,16 @@ def save_pretrained(
     card = {**(record.pop("card", None) or {}), **(card or {})}
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / CONFIG).write_text(
-        json.dumps({"model": config, "pretrained_cfg": record}, indent=2) + "\n"
-    )
+    # Each file is replaced whole, and the card, which holds the weights' sha256, comes last:
+    # a kill before it leaves weights that fail their checksum, so nothing half-saved loads.
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, directory / WEIGHTS)
-    card |= {"num_params": num_params(model), "sha256": sha256(directory / WEIGHTS)}
-    (directory / CARD).write_text(json.dumps(card, indent=2) + "\n")
+    with atomic_path(directory / WEIGHTS) as weights:
+        save_file(state, weights)
+        card |= {"num_params": num_params(model), "sha256": sha256(weights)}
+    write_text_atomic(
+        directory / CONFIG, json.dumps({"model": config, "pretrained_cfg": record}, indent=2) + "\n"
+    )
+    write_text_atomic(directory / CARD, json.dumps(card, indent=2) + "\n")
     return directory
 
 
@@ -364,7 +369,7 @@ def load_pretrained(
 def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:
     """The network of a train.py checkpoint (a Lightning .ckpt), rebuilt without Hydra, in
     eval mode, with the preprocessing record of the data it was trained on."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint = load_checkpoint_file(path)
     record = checkpoint.get("zoo") or {}
     config = record.get("model")
     if config is None:

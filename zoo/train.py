@@ -20,16 +20,46 @@ def main(cfg: DictConfig) -> float | None:
     from hydra.errors import InstantiationException
 
     from zoo.cli.checks import ConfigError
+    from zoo.cli.common import fail
     from zoo.cli.run import optimized_metric, train
+    from zoo.cli.safeguards import TrainingStopped
 
     try:
         metrics = train(cfg)
         value = optimized_metric(cfg, metrics)
     except (ConfigError, InstantiationException) as error:
-        sys.exit(f"config error: {' '.join(str(error).split())}")
+        remove_unused_run_folder(cfg.paths.log_dir)
+        fail(error)
+    except TrainingStopped as stop:
+        print(f"error: {stop}", file=sys.stderr)
+        sys.exit(stop.exit_code)
     if os.environ.get("LOCAL_RANK", "0") == "0":  # DDP runs this in every process
         print(" ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
     return value
+
+
+def remove_unused_run_folder(log_dir: str) -> None:
+    """A run stopped before training leaves no folder: Hydra's run folder goes, unless it
+    already holds checkpoints (a run's outputs are never deleted), and so do the folders
+    above it up to `log_dir` that it leaves empty."""
+    import logging
+    import shutil
+    from pathlib import Path
+
+    from hydra.core.hydra_config import HydraConfig
+
+    folder = Path(HydraConfig.get().runtime.output_dir)
+    if folder.is_dir() and not (folder / "checkpoints").exists():
+        logging.shutdown()  # the run's log file is closed before its folder goes
+        shutil.rmtree(folder, ignore_errors=True)
+        top = Path(log_dir).resolve()
+        for parent in folder.resolve().parents:
+            if top not in (parent, *parent.parents):
+                break
+            try:
+                parent.rmdir()  # only if empty
+            except OSError:
+                break
 
 
 if __name__ == "__main__":

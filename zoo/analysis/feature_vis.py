@@ -26,10 +26,19 @@ def objective(
     """Per-sample value to maximise: the logit of `targets` (class indices), or with `layer`
     the mean activation of channel `targets` of that layer."""
     if layer is None:
-        return net(x).gather(1, targets[:, None]).squeeze(1)
-    with tap_features(net, [layer]) as features:
-        net(x)
-    activation = features[layer]
+        activation = net(x)
+    else:
+        with tap_features(net, [layer]) as features:
+            net(x)
+        activation = features[layer]
+    if targets.min() < 0 or targets.max() >= activation.shape[1]:
+        where = f"channels of {layer}" if layer else "outputs"
+        raise ValueError(
+            f"targets {targets.tolist()}: expected indices in [0, {activation.shape[1]}), "
+            f"the {where}"
+        )
+    if layer is None:
+        return activation.gather(1, targets[:, None]).squeeze(1)
     chosen = activation[torch.arange(len(x)), targets]
     return chosen.flatten(1).mean(1)
 

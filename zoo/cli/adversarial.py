@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from zoo.analysis.attacks import robust_accuracy
-from zoo.cli.common import SOURCE_HELP, markdown_table, or_exit
+from zoo.cli.common import SOURCE_HELP, fraction, markdown_table, or_exit, positive_int
 from zoo.plots import pyplot
 from zoo.preprocessing import input_range, normalize
 
@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sources", nargs="+", help=SOURCE_HELP + " (one or more)")
     parser.add_argument(
-        "--epsilons", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
+        "--epsilons", type=fraction, nargs="+", default=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
     )
-    parser.add_argument("--steps", type=int, default=10, help="PGD steps")
+    parser.add_argument("--steps", type=positive_int, default=10, help="PGD steps")
     parser.add_argument("--out", type=Path, default=Path("robust_accuracy.png"))
     args = parser.parse_args(argv)
     torch.manual_seed(0)

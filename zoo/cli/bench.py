@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 import torch
 from omegaconf import DictConfig
 
-from zoo.cli.common import markdown_table
+from zoo.cli.common import markdown_table, positive_int
 
 
 def hand_loop(cfg: DictConfig, batches: Callable[[], Iterable], epochs: int) -> float:
@@ -81,9 +81,9 @@ def print_table(rows: dict[str, float]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=30, help="epochs per measurement")
+    parser.add_argument("--epochs", type=positive_int, default=30, help="epochs per measurement")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="measurements per row; the fastest is kept"
+        "--repeats", type=positive_int, default=3, help="measurements per row; the fastest is kept"
     )
     args = parser.parse_args(argv)
     torch.manual_seed(0)

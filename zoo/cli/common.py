@@ -3,9 +3,10 @@ print a markdown table."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -14,13 +15,18 @@ USER_ERRORS = (KeyError, ValueError, FileNotFoundError, RuntimeError)
 SOURCE_HELP = "pretrained weights' name (zoo.list_pretrained()), a model directory or a .ckpt file"
 
 
+def fail(message: object) -> NoReturn:
+    """Exit with one line `error: ...` on stderr and status 2 (a usage error, as argparse's)."""
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    sys.exit(2)
+
+
 def or_exit(action: Callable[[], T]) -> T:
-    """`action()`, or exit with one line `error: ...` if the user's input made it fail."""
+    """`action()`, or `fail` with its message if the user's input made it fail."""
     try:
         return action()
     except USER_ERRORS as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        sys.exit(f"error: {message}")
+        fail(error.args[0] if isinstance(error, KeyError) and error.args else error)
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]], digits: int = 3) -> str:
@@ -32,3 +38,19 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]], digits:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer > 0 (argparse reports anything else in one line)."""
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value}: expected a positive integer")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1), such as a perturbation of the pixel range."""
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: expected a number in [0, 1)")
+    return value

@@ -60,6 +60,8 @@ def read_epochs(run_dir: Path) -> list[dict[str, float]]:
 
 
 def read_runs(sweep_dir: Path) -> list[Run]:
+    if not sweep_dir.is_dir():
+        raise FileNotFoundError(f"{sweep_dir}: no such folder; expected a multirun directory")
     run_dirs = sorted(
         (d for d in sweep_dir.iterdir() if (d / ".hydra").is_dir()),
         key=lambda d: int(d.name) if d.name.isdigit() else d.name,

@@ -106,6 +106,23 @@ def table(rows: list[Row], classes: list[int] | None = None) -> str:
     return markdown_table(header, cells)
 
 
+def report_row(source: str, args: argparse.Namespace) -> Row:
+    """The row of one model: resolved, its bias raised if asked, measured on its test split."""
+    resolved = resolve(source)
+    x, y = build_data(resolved.data).load()["test"][:2]
+    outputs = getattr(getattr(resolved.net, "head", None), "num_outputs", None)
+    if outputs is None:
+        raise ValueError(f"{source}: expected a classifier with an output head")
+    if args.classes and not all(0 <= c < outputs for c in args.classes):
+        raise ValueError(
+            f"--classes {args.classes}: expected classes in [0, {outputs}) of {source}"
+        )
+    net = (
+        raise_bias(resolved.net, args.classes, args.raise_bias) if args.raise_bias else resolved.net
+    )
+    return measure(source, net, x, y, args.classes)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -123,16 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.raise_bias and not args.classes:
         parser.error("--raise-bias needs --classes")
-    rows = []
-    for source in args.sources:
-        resolved = or_exit(lambda source=source: resolve(source))
-        x, y = build_data(resolved.data).load()["test"][:2]
-        net = (
-            raise_bias(resolved.net, args.classes, args.raise_bias)
-            if args.raise_bias
-            else resolved.net
-        )
-        rows.append(measure(source, net, x, y, args.classes))
+    rows = [or_exit(lambda source=source: report_row(source, args)) for source in args.sources]
     shift = (
         f", output bias of {args.classes} raised by {args.raise_bias}" if args.raise_bias else ""
     )

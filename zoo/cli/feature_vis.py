@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.analysis.feature_vis import visualize
-from zoo.cli.common import SOURCE_HELP, or_exit
+from zoo.cli.common import SOURCE_HELP, or_exit, positive_int
 from zoo.preprocessing import input_range
 
 
@@ -37,14 +37,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("source", help=SOURCE_HELP)
     parser.add_argument("--layer", default=None, help="excite channels of this layer instead")
     parser.add_argument("--targets", type=int, nargs="+", default=None, help="classes/channels")
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=positive_int, default=200)
     parser.add_argument("--out", type=Path, default=Path("feature_vis.png"))
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     net = or_exit(lambda: load_model(args.source))
     low, high = input_range(net.pretrained_cfg)
     targets = args.targets or list(range(8 if args.layer else net.head.num_outputs))
-    images = visualize(net, targets, low, high, args.layer, args.steps)
+    images = or_exit(lambda: visualize(net, targets, low, high, args.layer, args.steps))
     if args.layer is None:
         with torch.no_grad():
             confidence = net.head.predict_proba(net(images))[torch.arange(len(targets)), targets]

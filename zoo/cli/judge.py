@@ -11,7 +11,7 @@ import argparse
 import torch
 
 from zoo.analysis.judge import judge_samples
-from zoo.cli.common import SOURCE_HELP, markdown_table, or_exit
+from zoo.cli.common import SOURCE_HELP, fail, markdown_table, or_exit, positive_int
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,11 +20,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help=f"a model with .sample(n): {SOURCE_HELP}")
     parser.add_argument("--judge", default="cnn.digits", help="the classifier that judges")
-    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--samples", type=positive_int, default=1000)
     args = parser.parse_args(argv)
     net, judge = or_exit(lambda: (load_model(args.source), load_model(args.judge)))
     if not hasattr(net, "sample"):
-        raise SystemExit(f"error: {args.source} cannot sample (no .sample method)")
+        fail(f"{args.source} cannot sample (no .sample method): expected a generative model")
     samples = net.sample(args.samples, torch.Generator().manual_seed(0))
     verdict = or_exit(lambda: judge_samples(samples, judge))
     shares = verdict["shares"]

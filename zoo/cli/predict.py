@@ -16,20 +16,11 @@ import csv
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from zoo.cli.common import SOURCE_HELP, or_exit
 from zoo.preprocessing import out_of_range, preprocess
-
-
-def read_inputs(path: Path) -> torch.Tensor:
-    """A `.npy` (no pickles) or `.pt` (weights_only) array as a tensor."""
-    if path.suffix == ".npy":
-        return torch.from_numpy(np.load(path, allow_pickle=False))
-    if path.suffix == ".pt":
-        return torch.load(path, map_location="cpu", weights_only=True)
-    raise ValueError(f"inputs {path}: expected a .npy or .pt file")
+from zoo.safe_files import load_array
 
 
 @torch.no_grad()
@@ -45,6 +36,11 @@ def predict(
     shape = record["input_shape"]
     if not hasattr(net, "head") or (shape and isinstance(shape[0], list)):
         raise ValueError(f"{source}: zoo-predict serves single-input models with an output head")
+    if list(inputs.shape[1:]) != list(shape):
+        raise ValueError(
+            f"inputs of shape {tuple(inputs.shape)}: expected (N, {', '.join(map(str, shape))}) "
+            f"for {source}"
+        )
     if raw:
         x = preprocess(inputs, record)
     else:
@@ -83,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("predictions.csv"))
     args = parser.parse_args(argv)
     predictions, probabilities = or_exit(
-        lambda: predict(args.source, read_inputs(args.inputs), args.raw)
+        lambda: predict(args.source, load_array(args.inputs), args.raw)
     )
     write_csv(args.out, predictions, probabilities)
     print(f"{len(predictions)} predictions written to {args.out}")

@@ -16,12 +16,11 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from zoo import __version__, hub
 from zoo.cli.common import or_exit
 from zoo.cli.eval import evaluate
 from zoo.cli.sources import build_data, resolve
+from zoo.safe_files import load_checkpoint_file
 
 LICENSE = "MIT (weights and code); data: see `dataset`"
 DATASETS = {
@@ -59,12 +58,20 @@ def best_checkpoint(run: Path) -> Path:
     return found[0]
 
 
-def publish(run: Path, name: str, registry: Path = hub.REGISTRY) -> dict[str, Any]:
+def publish(
+    run: Path, name: str, registry: Path = hub.REGISTRY, force: bool = False
+) -> dict[str, Any]:
     """Evaluate the run's best checkpoint on its test split and save it as `registry/name`
-    (`name`: `<architecture>.<tag>`) with its card and preprocessing record; returns the card."""
+    (`name`: `<architecture>.<tag>`) with its card and preprocessing record; returns the card.
+    Published weights are replaced only with `force`."""
     architecture, dot, tag = name.partition(".")
     if not (architecture and dot and tag):
         raise ValueError(f"--name {name!r}: expected <architecture>.<tag>, e.g. cnn.digits")
+    if (registry / name).exists() and not force:
+        raise ValueError(
+            f"--name {name!r}: {registry / name} already holds published weights; expected a "
+            "new name, or --force to replace them"
+        )
     if architecture not in hub.list_models():
         raise ValueError(
             f"--name {name!r}: {architecture!r} is no architecture; expected one of "
@@ -78,7 +85,7 @@ def publish(run: Path, name: str, registry: Path = hub.REGISTRY) -> dict[str, An
             f"--name {name!r}: the run trained a {built}, the {architecture!r} preset builds a "
             f"{preset}: name the weights after the run's architecture"
         )
-    meta = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    meta = load_checkpoint_file(checkpoint)
     datamodule = build_data(source.data)
     splits = {k: len(split[-1]) for k, split in datamodule.load().items()}
     card = {
@@ -107,8 +114,11 @@ def main(argv: list[str] | None = None) -> None:
         "--name", required=True, help="the weights' name, <architecture>.<tag>, e.g. cnn.digits"
     )
     parser.add_argument("--registry", type=Path, default=hub.REGISTRY)
+    parser.add_argument(
+        "--force", action="store_true", help="replace weights already published under --name"
+    )
     args = parser.parse_args(argv)
-    card = or_exit(lambda: publish(args.run, args.name, args.registry))
+    card = or_exit(lambda: publish(args.run, args.name, args.registry, args.force))
     print(f"{args.registry / args.name}: {card['metrics']} sha256={card['sha256']}")
 
 

@@ -9,6 +9,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from zoo.cli.checks import ConfigError, check_config
 from zoo.cli.fitting import build_net
+from zoo.cli.safeguards import GracefulStop, StopOnNonFiniteLoss
 
 CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the package
 
@@ -37,6 +38,24 @@ def instantiate_group(node: DictConfig | None) -> list[Any]:
     from hydra.utils import instantiate
 
     return [instantiate(entry) for entry in (node or {}).values() if entry is not None]
+
+
+def run_callbacks(cfg: DictConfig) -> list[Any]:
+    """The config's callbacks, less any progress bar under `trainer.enable_progress_bar=false`,
+    plus what every run gets: a graceful stop and a stop on a non-finite loss."""
+    from lightning.pytorch.callbacks import ProgressBar
+
+    callbacks = instantiate_group(cfg.get("callbacks"))
+    if not cfg.trainer.get("enable_progress_bar", True):
+        callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
+    last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    return [*callbacks, GracefulStop(last), StopOnNonFiniteLoss()]
+
+
+def resume_command(command: str | None, checkpoint: Path) -> str:
+    """`command` (the run's own, or a bare `python train.py`) resuming from `checkpoint`."""
+    words = [w for w in (command or "python train.py").split() if not w.startswith("ckpt_path=")]
+    return " ".join([*words, f"ckpt_path={checkpoint.resolve()}"])
 
 
 def command_line() -> str | None:
@@ -68,26 +87,75 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
     task.command = command_line()
     trainer = instantiate(
         cfg.trainer,
-        callbacks=instantiate_group(cfg.get("callbacks")),
+        callbacks=run_callbacks(cfg),
         logger=instantiate_group(cfg.get("logger")) or False,
     )
     return datamodule, task, trainer
 
 
+def check_writable(output_dir: Path) -> None:
+    """Fail before training when the run could not keep its outputs."""
+    import tempfile
+
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=output_dir).close()
+    except OSError as error:
+        raise ConfigError(
+            f"paths.output_dir={str(output_dir)!r}: cannot write there ({error.strerror}); "
+            "expected a writable folder (set paths.log_dir or paths.output_dir)",
+            key="paths.output_dir",
+        ) from None
+
+
+def resume_point(cfg: DictConfig) -> dict[str, Any]:
+    """The checkpoint `cfg.ckpt_path` names (memory-mapped), checked before anything is
+    built; `{}` for a fresh run."""
+    from zoo.safe_files import load_checkpoint_file
+
+    ckpt = cfg.get("ckpt_path")
+    try:
+        return load_checkpoint_file(ckpt, mmap=True) if ckpt else {}
+    except ValueError as error:
+        raise ConfigError(f"ckpt_path: {error}", key="ckpt_path") from None
+
+
+def fit(cfg: DictConfig, trainer: Any, task: Any, datamodule: Any, start: dict[str, Any]) -> None:
+    """`trainer.fit`, resuming from `cfg.ckpt_path` (read as `start`) if set; a SIGTERM or
+    Ctrl-C ends it with `TrainingStopped` that says how to resume, and a finished run that is
+    resumed says how to go on."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    ckpt = cfg.get("ckpt_path")
+    try:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt)
+    except SIGTERMException:
+        (stop,) = (c for c in trainer.callbacks if isinstance(c, GracefulStop))
+        raise stop.stopped(trainer, resume_command(task.command, stop.checkpoint)) from None
+    if ckpt and trainer.global_step == start.get("global_step"):
+        epochs = trainer.max_epochs
+        raise ConfigError(
+            f"ckpt_path={ckpt!r}: this run already finished (epoch {start.get('epoch')}, "
+            f"trainer.max_epochs={epochs}); to train on, add trainer.max_epochs={2 * epochs}",
+            key="ckpt_path",
+        )
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train (and test with the best checkpoint) as the config says; return the metrics."""
     check_config(cfg)
+    start = resume_point(cfg)
+    output_dir = Path(cfg.paths.output_dir)
+    check_writable(output_dir)
     import lightning.pytorch as L
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, task, trainer = build(cfg)
-    output_dir = Path(cfg.paths.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, output_dir / "config.yaml", resolve=True)
 
     metrics: dict[str, float] = {}
     if cfg.get("train", True):
-        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        fit(cfg, trainer, task, datamodule, start)
         metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}
     if cfg.get("test", True) and getattr(datamodule, "has_test", True):  # arrays may have none
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

@@ -33,12 +33,19 @@ def exact_by_length(
     return report
 
 
+def report_of(source: str) -> dict[str, float]:
+    """`exact_by_length` of a seq2seq model on the test split of its own data."""
+    resolved = resolve(source)
+    if not hasattr(resolved.net, "greedy"):
+        raise ValueError(f"{source}: expected a seq2seq model (one that decodes with .greedy)")
+    return exact_by_length(resolved.net, build_data(resolved.data).load()["test"])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help=SOURCE_HELP)
     args = parser.parse_args(argv)
-    resolved = or_exit(lambda: resolve(args.source))
-    report = exact_by_length(resolved.net, build_data(resolved.data).load()["test"])
+    report = or_exit(lambda: report_of(args.source))
     print(markdown_table(["source length", *report], [["exact match", *report.values()]]))
 
 

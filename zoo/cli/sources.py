@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from zoo import hub
 from zoo.builder import build, locate
+from zoo.safe_files import load_checkpoint_file
 
 
 @dataclass
@@ -31,7 +31,7 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
     replaces a downloadable dataset's directory (default `data`)."""
     path = Path(source)
     if path.suffix == ".ckpt":
-        record = torch.load(path, map_location="cpu", weights_only=True).get("zoo") or {}
+        record = load_checkpoint_file(path).get("zoo") or {}
         run = record.get("run") or {}
         net, card = hub.load_checkpoint(path), {"command": record.get("command")}
         data, task = run.get("data"), run.get("task")

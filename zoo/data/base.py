@@ -61,6 +61,7 @@ class InMemoryDataModule(L.LightningDataModule):
         self.splits: dict[str, Split] = {}
         self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
         self.attached: torch.Tensor | None = None
+        self.resumed_at: dict[str, int] = {}
 
     @property
     def fixed_training_inputs(self) -> bool:
@@ -142,19 +143,48 @@ class InMemoryDataModule(L.LightningDataModule):
                 k: tuple(t.to(device) for t in split) for k, split in self.load().items()
             }
 
-    def sharding(self) -> dict[str, int]:
-        """Seed and DDP rank for a batch iterator: the seed follows the run's seed_everything."""
+    def sharding(self, training: bool = False) -> dict[str, Any]:
+        """Seed, DDP rank and, for training, the position in training of a batch iterator. The
+        seed is the run's (`seed_everything`), so the data order is a pure function of
+        (seed, epoch, rank)."""
         trainer = self.trainer
-        return {
-            "seed": int(torch.randint(2**62, ())),
+        sharding = {
+            "seed": torch.initial_seed(),
             "rank": trainer.global_rank if trainer else 0,
             "world_size": trainer.world_size if trainer else 1,
         }
+        return sharding | ({"position": self.training_position} if training and trainer else {})
+
+    def training_position(self) -> tuple[int, int]:
+        """(epoch, its batches already trained on) as the trainer stands; a resumed run starts
+        where its checkpoint was written (`load_state_dict`)."""
+        epoch = self.trainer.fit_loop.epoch_progress.current.processed
+        done = (
+            self.resumed_at.get("batches_done", 0) if self.resumed_at.get("epoch") == epoch else 0
+        )
+        self.resumed_at = {}
+        return epoch, done
+
+    def state_dict(self) -> dict[str, int]:
+        """Where training stood in the data when a checkpoint was written (Lightning saves it)."""
+        if self.trainer is None:
+            return {}
+        fit_loop = self.trainer.fit_loop
+        done = fit_loop.epoch_loop.batch_progress.current.completed
+        # an epoch whose batches were all trained resumes with the next one, from its start
+        done = done if done < self.trainer.num_training_batches else 0
+        return {"epoch": fit_loop.epoch_progress.current.processed, "batches_done": done}
+
+    def load_state_dict(self, state_dict: dict[str, int]) -> None:
+        self.resumed_at = dict(state_dict)
 
     def _batches(self, split: str, batch_size: int | None, shuffle: bool) -> TensorBatches:
         self.setup()
-        tensors = self.training_tensors() if split == "train" else self.splits[split]
-        return TensorBatches(*tensors, batch_size=batch_size, shuffle=shuffle, **self.sharding())
+        training = split == "train"
+        tensors = self.training_tensors() if training else self.splits[split]
+        return TensorBatches(
+            *tensors, batch_size=batch_size, shuffle=shuffle, **self.sharding(training)
+        )
 
     def train_dataloader(self) -> TensorBatches:
         # `overfit_batches` must see the same batches every epoch: no shuffling then

@@ -3,17 +3,23 @@
 For datasets that fit in memory this replaces `DataLoader(TensorDataset(...))`: no
 per-sample `__getitem__`, no collate, one index op per batch. Under DDP each rank takes every
 `world_size`-th sample of the shared permutation, as `DistributedSampler` would.
+
+An epoch's order is a pure function of (seed, epoch, rank): a resumed run draws the batches
+that the uninterrupted run would have drawn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
 
 class TensorBatches:
-    """Iterate over `(x[i], y[i])` batches; `batch_size=None` gives one full batch (GD)."""
+    """Iterate over `(x[i], y[i])` batches; `batch_size=None` gives one full batch (GD).
+
+    `position()`, read as each pass starts, says which epoch it is and how many of its batches
+    were already trained on (a resumed run); by default passes count epochs from 0."""
 
     def __init__(
         self,
@@ -24,6 +30,7 @@ class TensorBatches:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        position: Callable[[], tuple[int, int]] | None = None,
     ) -> None:
         if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
             raise ValueError(
@@ -39,21 +46,25 @@ class TensorBatches:
         self.batch_size = batch_size or self.num_samples
         self.shuffle, self.drop_last = shuffle, drop_last
         self.rank, self.world_size = rank, world_size
-        self.generator = torch.Generator().manual_seed(seed)
+        self.seed, self.passes, self.position = seed, 0, position
+        self.generator = torch.Generator()
 
     def __len__(self) -> int:
         full, rest = divmod(self.num_samples, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
     def order(self) -> torch.Tensor:
-        """This rank's sample indices for one epoch, in batch order."""
+        """This rank's sample indices for the epoch `generator` was seeded for, in batch order."""
         n = len(self.tensors[0])
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         return order[self.rank :: self.world_size][: self.num_samples]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        epoch, done = self.position() if self.position else (self.passes, 0)
+        self.passes += 1
+        self.generator.manual_seed(hash((self.seed, epoch)) & (2**63 - 1))
         order = self.order().to(self.tensors[0].device)
-        for i in range(len(self)):
+        for i in range(done, len(self)):
             index = order[i * self.batch_size : (i + 1) * self.batch_size]
             yield tuple(t[index] for t in self.tensors)
 
@@ -73,6 +84,7 @@ class ClassBalancedBatches(TensorBatches):
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        position: Callable[[], tuple[int, int]] | None = None,
     ) -> None:
         super().__init__(
             *tensors,
@@ -82,6 +94,7 @@ class ClassBalancedBatches(TensorBatches):
             seed=seed,
             rank=rank,
             world_size=world_size,
+            position=position,
         )
         labels = tensors[-1].cpu()
         self.by_class = [torch.nonzero(labels == c).squeeze(1) for c in labels.unique()]

@@ -132,5 +132,5 @@ class GlyphsDataModule(InMemoryDataModule):
             *self.splits["train"],
             classes_per_batch=self.classes_per_batch,
             samples_per_class=self.batch_size // self.classes_per_batch,
-            **self.sharding(),
+            **self.sharding(training=True),
         )

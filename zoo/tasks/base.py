@@ -11,6 +11,8 @@ import torch
 from torch import nn
 from torchmetrics import MetricCollection
 
+from zoo.tasks.random_states import random_states, restore_random_states
+
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., torch.optim.lr_scheduler.LRScheduler]
 
@@ -162,4 +164,11 @@ class ZooTask(L.LightningModule):
             "pretrained_cfg": getattr(self.net, "pretrained_cfg", None),
             "run": self.run_config,
             "command": self.command,
+            "random_states": random_states(),
         }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # a resumed fit goes on drawing the random numbers the interrupted one would have
+        states = checkpoint.get("zoo", {}).get("random_states")
+        if states and self._trainer is not None and self.trainer.state.fn == "fit":
+            restore_random_states(states)

@@ -1,0 +1,160 @@
+"""Every command, fed the bad inputs people really hand it, ends in one `error: ...` line that
+names the input and what was expected, with exit code 2, no traceback, and never the advice
+to load something unsafely. (train.py's own cases are in test_config.py.)"""
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from zoo import hub
+from zoo.cli import (
+    adversarial,
+    bench,
+    compare_runs,
+    distill_report,
+    eval,
+    feature_vis,
+    judge,
+    predict,
+    publish,
+    seq2seq_report,
+)
+
+UNSAFE_ADVICE = ("allow_pickle", "weights_only=False", "weights_only = False", "unsafe")
+
+
+class Pickled:  # an object a weights-only load must refuse to build
+    pass
+
+
+def write_bad_files(d):
+    """Every bad file of the table, under d."""
+    (d / "empty.ckpt").write_bytes(b"")
+    (d / "text.ckpt").write_text("epoch=3 acc=0.9\n")
+    torch.save({"state_dict": {"w": torch.zeros(1000)}}, d / "whole.ckpt")
+    data = (d / "whole.ckpt").read_bytes()
+    (d / "truncated.ckpt").write_bytes(data[: len(data) // 2])
+    torch.save({"state_dict": {}}, d / "foreign.ckpt")  # another tool's checkpoint
+    torch.save(torch.zeros(3), d / "tensor.ckpt")
+    torch.save({"state_dict": Pickled()}, d / "pickled.ckpt")
+    (d / "nocard").mkdir()
+    shutil.copy(hub.REGISTRY / "mlp.digits" / hub.CONFIG, d / "nocard")
+    shutil.copy(hub.REGISTRY / "mlp.digits" / hub.WEIGHTS, d / "nocard")
+    shutil.copytree(hub.REGISTRY / "mlp.digits", d / "badsha")
+    weights = d / "badsha" / hub.WEIGHTS
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
+    good = np.zeros((2, 1, 8, 8), dtype="float32")
+    np.save(d / "good.npy", good)
+    (d / "empty.npy").write_bytes(b"")
+    (d / "text.npy").write_text("1,2,3\n4,5,6\n")
+    (d / "truncated.npy").write_bytes((d / "good.npy").read_bytes()[:100])
+    np.save(d / "zero_rows.npy", np.zeros((0, 1, 8, 8), dtype="float32"))
+    np.save(d / "wrong_rank.npy", np.zeros((2, 8, 8), dtype="float32"))
+    np.save(d / "strings.npy", np.array([["a"] * 64] * 2))
+    np.save(d / "objects.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    np.save(d / "nan.npy", np.full((2, 1, 8, 8), np.nan, dtype="float32"))
+    np.save(d / "inf.npy", np.full((2, 1, 8, 8), np.inf, dtype="float32"))
+    np.save(d / "complex.npy", np.zeros((2, 1, 8, 8), dtype="complex64"))
+    (d / "inputs.csv").write_text("0,1\n")
+    torch.save({"x": Pickled()}, d / "pickled.pt")
+    torch.save({"x": torch.zeros(2)}, d / "dict.pt")
+    (d / "sweep").mkdir()
+    (d / "run").mkdir()
+
+
+SOURCES = {  # a model source, as each command takes it: what is wrong -> the expected words
+    "missing.ckpt": "no such file",
+    "empty.ckpt": "the file is empty",
+    "text.ckpt": "cannot be read as tensors only",
+    "truncated.ckpt": "cannot be read as tensors only",
+    "pickled.ckpt": "cannot be read as tensors only",
+    "foreign.ckpt": "has no zoo model config",
+    "tensor.ckpt": "holds no state_dict",
+    "nocard": "card.json is missing",
+    "badsha": "but its card says",
+    "mlp.nope": "mlp.nope",
+}
+INPUTS = {  # predict's array file
+    "missing.npy": "no such file",
+    "empty.npy": "the file is empty",
+    "text.npy": "not a .npy array of numbers",
+    "truncated.npy": "not a .npy array of numbers",
+    "zero_rows.npy": "holds no samples",
+    "wrong_rank.npy": "expected (N, 1, 8, 8)",
+    "strings.npy": "dtype <U1",
+    "objects.npy": "not a .npy array of numbers",
+    "nan.npy": "NaN or infinite",
+    "inf.npy": "NaN or infinite",
+    "complex.npy": "dtype complex64",
+    "inputs.csv": "expected a .npy or .pt array",
+    "pickled.pt": "cannot be read as tensors only",
+    "dict.pt": "holds a dict",
+}
+CASES = [
+    *((eval, [s], w) for s, w in SOURCES.items()),
+    (eval, ["mlp.digits", "--split", "train"], "invalid choice"),
+    *((predict, [s, "good.npy"], w) for s, w in list(SOURCES.items())[:4]),
+    *((predict, ["cnn.digits", i], w) for i, w in INPUTS.items()),
+    (judge, ["mlp.nope"], "mlp.nope"),
+    (judge, ["cnn.digits"], "cannot sample"),
+    (judge, ["gan.digits", "--samples", "0"], "expected a positive integer"),
+    (judge, ["gan.digits", "--judge", "empty.ckpt"], "the file is empty"),
+    (adversarial, ["badsha"], "but its card says"),
+    (adversarial, ["cnn.digits", "--epsilons", "2"], "expected a number in [0, 1)"),
+    (adversarial, ["cnn.digits", "--steps", "-1"], "expected a positive integer"),
+    (feature_vis, ["text.ckpt"], "cannot be read as tensors only"),
+    (feature_vis, ["cnn.digits", "--steps", "0"], "expected a positive integer"),
+    (feature_vis, ["cnn.digits", "--targets", "10", "--steps", "1"], "expected indices in [0, 10)"),
+    (feature_vis, ["cnn.digits", "--layer", "nope", "--steps", "1"], "nope"),
+    (distill_report, ["truncated.ckpt"], "cannot be read as tensors only"),
+    (distill_report, ["mlp.digits", "--classes", "12"], "expected classes in [0, 10)"),
+    (distill_report, ["mlp.digits", "--raise-bias", "1"], "--raise-bias needs --classes"),
+    (seq2seq_report, ["cnn.digits"], "expected a seq2seq model"),
+    (seq2seq_report, ["foreign.ckpt"], "has no zoo model config"),
+    (compare_runs, ["no_such_sweep"], "expected a multirun directory"),
+    (compare_runs, ["sweep"], "no runs"),
+    (publish, ["run", "--name", "mlp.mine"], "expected one best checkpoint"),
+    (publish, ["empty.ckpt", "--name", "mlp.mine"], "the file is empty"),
+    (publish, ["run", "--name", "mine"], "expected <architecture>.<tag>"),
+    (bench, ["--epochs", "0"], "expected a positive integer"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    write_bad_files(d)
+    return d
+
+
+@pytest.mark.parametrize(
+    ("command", "argv", "words"),
+    CASES,
+    ids=[f"{c.__name__.split('.')[-1]}:{' '.join(a)}" for c, a, _ in CASES],
+)
+def test_every_command_answers_a_bad_input_with_one_error_line(
+    command, argv, words, bad_files, monkeypatch, capsys
+):
+    monkeypatch.chdir(bad_files)
+    with pytest.raises(SystemExit) as stop:
+        command.main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2, err
+    last = err.strip().splitlines()[-1]
+    assert "error: " in last and words in last, err
+    assert "Traceback" not in err
+    assert not any(advice in err for advice in UNSAFE_ADVICE), err
+
+
+def test_the_table_covers_every_command(capsys):
+    import tomllib
+    from conftest import ROOT
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    modules = {target.split(":")[0] for target in scripts.values()} - {"zoo.train"}
+    tried = {c.__name__ for c, _, _ in CASES}
+    assert tried == modules, modules ^ tried
+    with capsys.disabled():
+        print(f"\n{len(CASES)} bad inputs tried on {len(tried)} commands (train.py's: test_config)")

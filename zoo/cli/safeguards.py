@@ -1,0 +1,89 @@
+"""What every `zoo-train` run gets, whatever its callbacks config: a graceful stop on SIGTERM
+or Ctrl-C (a resumable checkpoint and the command that resumes it), and an immediate stop on a
+non-finite training loss."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as L
+import torch
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+
+class TrainingStopped(RuntimeError):
+    """Training ended early for a reason the user must see; `exit_code` is the process's."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class GracefulStop(L.Callback):
+    """On SIGTERM (what a scheduler sends before preemption) or Ctrl-C, finish the current
+    batch and write `checkpoint`; `stopped` then gives the error to report.
+
+    Lightning turns SIGTERM into a stop after the batch; Ctrl-C is sent on as SIGTERM so that it
+    stops at the same clean point instead of inside an optimizer step. The data order and the
+    random streams are in the checkpoint, so a resumed run goes on as if never stopped."""
+
+    def __init__(self, checkpoint: str | Path) -> None:
+        self.checkpoint = Path(checkpoint)
+        self.signal: int | None = None
+        self.previous_sigint: Any = None
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.previous_sigint = signal.signal(signal.SIGINT, self._forward_as_sigterm)
+
+    def _forward_as_sigterm(self, signum: int, _frame: Any) -> None:
+        self.signal = self.signal or signum
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        if isinstance(exception, SIGTERMException):
+            trainer.save_checkpoint(self.checkpoint)
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if self.previous_sigint is not None:
+            signal.signal(signal.SIGINT, self.previous_sigint)
+            self.previous_sigint = None
+
+    def stopped(self, trainer: L.Trainer, resume_command: str) -> TrainingStopped:
+        """The error that reports the stop: where it happened and how to resume."""
+        name = signal.Signals(self.signal or signal.SIGTERM).name
+        step = f"epoch {trainer.current_epoch}, step {trainer.global_step}"
+        return TrainingStopped(
+            f"stopped by {name} at {step}; resume with: {resume_command}",
+            exit_code=128 + (self.signal or signal.SIGTERM),
+        )
+
+
+class StopOnNonFiniteLoss(L.Callback):
+    """Stop at the first training batch whose loss is NaN or infinite, before any checkpoint
+    holds the weights it produced."""
+
+    def on_train_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if not isinstance(loss, torch.Tensor):  # manual optimization: the epoch's running sum
+            loss = getattr(pl_module, "train_loss_sum", None)
+        if isinstance(loss, torch.Tensor) and not math.isfinite(float(loss.detach().sum())):
+            raise TrainingStopped(
+                f"non-finite training loss {float(loss.detach().sum())} at epoch "
+                f"{trainer.current_epoch}, step {trainer.global_step} (batch {batch_idx}); "
+                "no checkpoint was written with these weights: lower optimizer.lr or check the data"
+            )
