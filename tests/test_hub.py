@@ -547,6 +547,9 @@ def test_eval_predict_and_publish_entry_points(tmp_path, capsys):
     source = resolve(str(tmp_path / "registry" / "mlp.small"))
     again = evaluate(source.net, source.data, source.task)
     assert again["test/acc"] == pytest.approx(card["metrics"]["test/acc"], abs=1e-4)
+    with pytest.raises(ValueError, match=r"already holds published weights; .* --force"):
+        publish(run, "mlp.small", registry=tmp_path / "registry")
+    assert publish(run, "mlp.small", registry=tmp_path / "registry", force=True)["sha256"]
 
 
 def test_checkpoint_without_a_zoo_record_is_refused(tmp_path):

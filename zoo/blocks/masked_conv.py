@@ -29,4 +29,8 @@ class MaskedConv2d(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, in_channels, H, W) -> (N, out_channels, H, W), each output blind to the pixels
         after it."""
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"MaskedConv2d expected (N, {self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
         return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)

@@ -20,11 +20,15 @@ class Residual(nn.Module):
         super().__init__()
         if placement not in ("pre", "post", None):
             raise ValueError(f"placement={placement!r}: expected 'pre', 'post' or None")
-        self.fn, self.placement = fn, placement
+        self.fn, self.placement, self.features = fn, placement, features
         self.norm = get_norm(norm, features) if placement else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x -> x + f(x) (normed as `placement` says), shaped like x."""
+        if x.dim() < 2 or x.shape[-1] != self.features:
+            raise ValueError(
+                f"Residual expected input of shape (..., {self.features}), got {tuple(x.shape)}"
+            )
         if self.placement == "pre":
             return x + self.fn(self.norm(x))
         if self.placement == "post":

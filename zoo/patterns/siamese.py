@@ -70,6 +70,8 @@ class Siamese(nn.Module):
                 f"{type(self).__name__} takes 1, 2 or 3 inputs of the same batch size, got "
                 f"{[tuple(x.shape) for x in inputs]}"
             )
+        for x in inputs:
+            check_shape(x, self.input_shape, type(self).__name__)
         embeddings = self.embed(torch.cat(inputs)).chunk(len(inputs))
         if len(inputs) == 1:
             return embeddings[0]
