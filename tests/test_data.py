@@ -74,6 +74,24 @@ def test_tensor_batches_cover_every_sample_once_per_epoch():
     assert len(TensorBatches(x, y, batch_size=4, drop_last=True)) == 2
 
 
+def test_an_epochs_order_is_a_pure_function_of_seed_and_epoch():
+    y = torch.arange(50)
+
+    def epoch(seed: int, number: int, done: int = 0) -> list[int]:
+        batches = TensorBatches(
+            y, batch_size=8, shuffle=True, seed=seed, position=lambda: (number, done)
+        )
+        torch.rand(100)  # the global stream moves: the order must not care
+        return torch.cat([b[0] for b in batches]).tolist()
+
+    assert epoch(0, 3) == epoch(0, 3)
+    assert epoch(0, 3) != epoch(0, 4) and epoch(0, 3) != epoch(1, 3)
+    assert epoch(0, 3, done=2) == epoch(0, 3)[16:]  # a resumed epoch skips what was trained
+    counted = TensorBatches(y, batch_size=8, shuffle=True, seed=0)
+    passes = [torch.cat([b[0] for b in counted]).tolist() for _ in range(2)]
+    assert passes == [epoch(0, 0), epoch(0, 1)]  # without a trainer, passes count the epochs
+
+
 def test_tensor_batches_shard_ranks_disjointly_and_evenly():
     y = torch.arange(11)
     shards = [

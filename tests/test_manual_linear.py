@@ -65,3 +65,7 @@ def test_mlp_with_manual_layers_learns_like_the_torch_one():
 def test_wrong_width_is_a_clear_error():
     with pytest.raises(ValueError, match=r"expected input of shape \(\.\.\., 6\), got \(2, 5\)"):
         ManualLinear(6, 4)(torch.randn(2, 5))
+
+
+def test_prints_its_sizes_as_nn_linear_does():
+    assert "in_features=3, out_features=2" in repr(ManualLinear(3, 2))

@@ -12,8 +12,8 @@ import pytest
 import torch
 from conftest import QUIET, ROOT, compose_train, run_train_py
 
+from zoo.cli.common import TrainingStopped
 from zoo.cli.run import compose, train
-from zoo.cli.safeguards import TrainingStopped
 
 # Each case: a task with its own use of randomness, and its budget (2 epochs, signal in the 2nd)
 CASES = {

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from zoo.blocks import MLP, BinaryHead, MultiClassHead, MultiLabelHead
+from zoo.blocks import MLP, BinaryHead, MultiClassHead, MultiLabelHead, RegressionHead
 from zoo.cli.checks import ConfigError
 from zoo.cli.run import optimized_metric
 from zoo.patterns import Classifier
@@ -107,3 +107,23 @@ def test_optimized_metric_must_have_been_logged():
         ConfigError, match=r"optimized_metric='val/acc': expected one of the logged \['val/f1'\]"
     ):
         optimized_metric(cfg, {"val/f1": 0.9})
+
+
+def test_a_regression_head_predicts_its_values_and_scores_their_squared_error():
+    head = RegressionHead(4, 2)
+    values, target = head(torch.randn(5, 4)), torch.randn(5, 2)
+    assert torch.equal(head.predict(values), values)
+    assert torch.allclose(head.loss(values, target), ((values - target) ** 2).mean())
+
+
+def test_trainer_predict_gives_probabilities_for_every_test_sample():
+    import lightning.pytorch as L
+
+    from zoo.data import DigitsDataModule
+
+    data = DigitsDataModule()
+    net = Classifier(MLP(64, [8]), lambda w: MultiClassHead(w, 10), input_shape=(1, 8, 8))
+    trainer = L.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False)
+    probs = torch.cat(trainer.predict(SupervisedTask(net), datamodule=data))
+    assert probs.shape == (len(data.splits["test"][1]), 10)
+    assert torch.allclose(probs.sum(1), torch.ones(len(probs)))

@@ -20,9 +20,8 @@ def main(cfg: DictConfig) -> float | None:
     from hydra.errors import InstantiationException
 
     from zoo.cli.checks import ConfigError
-    from zoo.cli.common import fail
+    from zoo.cli.common import TrainingStopped, fail
     from zoo.cli.run import optimized_metric, train
-    from zoo.cli.safeguards import TrainingStopped
 
     try:
         metrics = train(cfg)

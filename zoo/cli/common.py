@@ -15,6 +15,14 @@ USER_ERRORS = (KeyError, ValueError, FileNotFoundError, RuntimeError)
 SOURCE_HELP = "pretrained weights' name (zoo.list_pretrained()), a model directory or a .ckpt file"
 
 
+class TrainingStopped(RuntimeError):
+    """Training ended early for a reason the user must see; `exit_code` is the process's."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def fail(message: object) -> NoReturn:
     """Exit with one line `error: ...` on stderr and status 2 (a usage error, as argparse's)."""
     print(f"error: {' '.join(str(message).split())}", file=sys.stderr)

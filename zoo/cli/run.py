@@ -7,9 +7,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from zoo.atomic import write_text_atomic
 from zoo.cli.checks import ConfigError, check_config
 from zoo.cli.fitting import build_net
-from zoo.cli.safeguards import GracefulStop, StopOnNonFiniteLoss
 
 CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the package
 
@@ -44,6 +44,8 @@ def run_callbacks(cfg: DictConfig) -> list[Any]:
     """The config's callbacks, less any progress bar under `trainer.enable_progress_bar=false`,
     plus what every run gets: a graceful stop and a stop on a non-finite loss."""
     from lightning.pytorch.callbacks import ProgressBar
+
+    from zoo.cli.safeguards import GracefulStop, StopOnNonFiniteLoss
 
     callbacks = instantiate_group(cfg.get("callbacks"))
     if not cfg.trainer.get("enable_progress_bar", True):
@@ -126,6 +128,8 @@ def fit(cfg: DictConfig, trainer: Any, task: Any, datamodule: Any, start: dict[s
     resumed says how to go on."""
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+    from zoo.cli.safeguards import GracefulStop
+
     ckpt = cfg.get("ckpt_path")
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt)
@@ -151,7 +155,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, task, trainer = build(cfg)
-    OmegaConf.save(cfg, output_dir / "config.yaml", resolve=True)
+    write_text_atomic(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
     metrics: dict[str, float] = {}
     if cfg.get("train", True):

@@ -15,13 +15,7 @@ import lightning.pytorch as L
 import torch
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-
-class TrainingStopped(RuntimeError):
-    """Training ended early for a reason the user must see; `exit_code` is the process's."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+from zoo.cli.common import TrainingStopped
 
 
 class GracefulStop(L.Callback):

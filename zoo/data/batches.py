@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """A seed for one epoch's order, mixed from the run's seed and the epoch by numpy's
+    `SeedSequence` (made for this: nearby inputs give unrelated streams)."""
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0] >> 1)
 
 
 class TensorBatches:
@@ -62,7 +69,7 @@ class TensorBatches:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         epoch, done = self.position() if self.position else (self.passes, 0)
         self.passes += 1
-        self.generator.manual_seed(hash((self.seed, epoch)) & (2**63 - 1))
+        self.generator.manual_seed(epoch_seed(self.seed, epoch))
         order = self.order().to(self.tensors[0].device)
         for i in range(done, len(self)):
             index = order[i * self.batch_size : (i + 1) * self.batch_size]

@@ -109,6 +109,9 @@ def accuracy_by_question_kind(
     }
 
 
+QUESTION_KINDS = ("both", "relational", "non_relational")
+
+
 class SortOfClevrDataModule(InMemoryDataModule):
     """(image, question) -> answer; each scene is asked `questions_per_scene` random questions,
     half of them relational. Many questions per scene matter: with one or two, a small CNN
@@ -119,6 +122,7 @@ class SortOfClevrDataModule(InMemoryDataModule):
     by its state description (6 objects x 9 features, see `describe_objects`), as in the
     relation-network experiments of Santoro et al.; `object_order="shuffled"` hides which
     object is which slot (a relation network does not care; an MLP over the slots does).
+    `questions` asks `"both"` kinds, or only the `"relational"` or `"non_relational"` ones.
     """
 
     problem = "multiclass"
@@ -134,6 +138,7 @@ class SortOfClevrDataModule(InMemoryDataModule):
         questions_per_scene: int = 10,
         scene: str = "image",
         object_order: str = "sorted",
+        questions: str = "both",
         seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 512,
@@ -146,6 +151,9 @@ class SortOfClevrDataModule(InMemoryDataModule):
             raise ValueError(f"data.scene={scene!r}: expected 'image' or 'objects'")
         if object_order not in ("sorted", "shuffled"):
             raise ValueError(f"data.object_order={object_order!r}: expected 'sorted' or 'shuffled'")
+        if questions not in QUESTION_KINDS:
+            raise ValueError(f"data.questions={questions!r}: expected one of {QUESTION_KINDS}")
+        self.questions = questions
         self.image_size, self.questions_per_scene, self.seed = image_size, questions_per_scene, seed
         self.scene, self.object_order = scene, object_order
         if scene == "objects":  # object descriptions are features, not image bytes
@@ -162,6 +170,8 @@ class SortOfClevrDataModule(InMemoryDataModule):
             scene = torch.arange(count).repeat_interleave(k)
             colour = torch.randint(0, NUM_OBJECTS, (count * k,), generator=generator)
             relational = torch.arange(count * k) % 2  # alternate, so half are relational
+            if self.questions != "both":
+                relational = torch.full_like(relational, int(self.questions == "relational"))
             kind = torch.randint(0, 3, (count * k,), generator=generator) + 3 * relational
             questions = torch.cat(
                 [torch.eye(NUM_OBJECTS)[colour], torch.eye(NUM_QUESTIONS)[kind]], dim=1

@@ -95,6 +95,10 @@ class ZooTask(L.LightningModule):
             dict(values), on_step=False, on_epoch=True, batch_size=batch_size, sync_dist=True
         )
 
+    def forward(self, *inputs: torch.Tensor) -> Any:
+        """The net's outputs: a task is called like the network it trains."""
+        return self.net(*inputs)
+
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         raise NotImplementedError
 

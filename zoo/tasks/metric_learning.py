@@ -51,9 +51,6 @@ class MetricLearningTask(ZooTask):
         self.ways, self.episodes = tuple(ways), episodes
         self.seen: list[tuple[torch.Tensor, ...]] = []
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.net(*inputs)
-
     def loss(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.pml_loss is None:
             return verification_loss(self.net, embeddings, labels)

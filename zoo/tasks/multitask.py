@@ -193,9 +193,6 @@ class MultiTaskTask(ZooTask):
         for name in self.targets:
             self.add_metrics(head_metrics(heads[name].problem, heads[name].num_outputs), name=name)
 
-    def forward(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.net(*inputs)
-
     def head_losses(
         self, batch: tuple[torch.Tensor, ...], stage: str
     ) -> tuple[torch.Tensor, torch.Tensor]:

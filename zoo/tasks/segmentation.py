@@ -36,9 +36,6 @@ class SegmentationTask(ZooTask):
                 f"{type(net).__name__} with num_classes={classes!r}"
             )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         x, labels = batch
         logits = self.net(x)

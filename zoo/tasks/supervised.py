@@ -76,9 +76,6 @@ class SupervisedTask(ZooTask):
     def head(self) -> Head:
         return self.net.head
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.net(*inputs)
-
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         *inputs, y = batch
         logits = self.net(*inputs)
