@@ -100,7 +100,7 @@ def accuracy_by_question_kind(
     """`non_relational` and `relational` accuracy of a Sort-of-CLEVR model on `split`."""
     scenes, questions, answers = datamodule.load()[split]
     if datamodule.scene == "image":
-        scenes = datamodule.preprocess(scenes)
+        scenes = scenes.float() / datamodule.raw_max  # bytes -> [0, 1], as in training
     correct = net.eval()(scenes, questions).argmax(1) == answers
     relational = is_relational(questions)
     return {
