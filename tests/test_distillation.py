@@ -126,24 +126,30 @@ def test_small_students_prefer_low_temperatures(tmp_path, seed, figures):
     """Hinton et al. 2015, section 3: with few units per layer, T of 2.5-4 beats T above 8.
 
     Proves: a 2 x 5 student taught by soft targets alone learns more at T=2.5 than at T=20.
-    Margin: low - high > 0.07; measured (each a mean of two runs) on seeds 0, 1, 2: 0.233,
-    0.154, 0.205 (std 0.040), worst - 2 std = 0.073. The former test (2 x 30, alpha=0.5)
-    asked for 0.004 of gaps measured at 0.0072, 0.0022, 0.0095 (std 0.0037, worst - 2 std =
-    -0.005); 2 x 10 units, single runs: 0.016, 0.023, 0.003: noise as well.
+    Margin: the median of 4 runs at each temperature, low - high > 0.07; measured on seeds
+    0, 1, 2: 0.112, 0.284, 0.112 (std 0.099; low 0.836-0.909, high 0.592-0.796). NOT a 2-std
+    margin: the spread is one-sided, seed 1's high-temperature runs losing their few units
+    (0.46, 0.43), which widens the gap; the worst gap is 0.112. Such small nets are a lottery
+    run by run (single runs from 0.43 to 0.93). The former mean of 2 runs (measured 0.233,
+    0.154, 0.205 before the data order became a function of the epoch) fell to -0.040 on
+    seed 1 after it. The former test (2 x 30, alpha=0.5) asked for 0.004 of gaps measured at
+    0.0072, 0.0022, 0.0095; 2 x 10 units, single runs: 0.016, 0.023, 0.003.
     Negative control (in the test): T=20, the high temperature."""
+    from statistics import median
+
     from zoo.cli.run import train
 
     # sharper than the experiment's 2 x 30 student: 2 x 5 units, from soft targets alone
     budget = ["experiment=distill_small_digits", "model.backbone.hidden=[5,5]", "task.alpha=0"]
 
     def accuracy(temperature: float) -> float:
-        """Mean over two runs (seeds 1, 2 by default): a 2 x 5 net varies with its start."""
+        """The median of four runs (seeds 1-4 by default): a 2 x 5 net varies with its start."""
         runs = []
-        for s in (2 * seed + 1, 2 * seed + 2):
+        for s in range(4 * seed + 1, 4 * seed + 5):
             overrides = [*budget, f"task.temperature={temperature}", f"seed={s}", "logger=none"]
             out = tmp_path / f"{temperature}_{s}"
             runs.append(train(compose_train(overrides, out))["test/acc"])
-        return sum(runs) / len(runs)
+        return median(runs)
 
     low, high = accuracy(2.5), accuracy(20.0)
     figures(low=low, high=high, gap=low - high)

@@ -6,13 +6,14 @@ from zoo.cli.run import train
 
 
 @pytest.mark.slow
-def test_mlp_digits_passes_95_percent(compose_in, seed, figures):
-    """Proves: the MLP learns held-out digits. Margin: accuracy >= 0.95; measured on seeds 0,
-    1, 2: 0.966, 0.960, 0.967 (std 0.004), worst - 2 std = 0.953. Negative control (one-off,
-    train=false): the untrained MLP scores 0.040."""
+def test_mlp_digits_passes_94_percent(compose_in, seed, figures):
+    """Proves: the MLP learns held-out digits. Margin: accuracy >= 0.94; measured on seeds 0,
+    1, 2: 0.970, 0.958, 0.966 (std 0.006), worst - 2 std = 0.945 (0.966, 0.960, 0.967 and
+    a margin of 0.95 before the data order became a function of the epoch). Negative control
+    (one-off, train=false): the untrained MLP scores 0.040."""
     metrics = train(compose_in("experiment=mlp_digits", f"seed={seed}"))
     figures(acc=metrics["test/acc"])
-    assert metrics["test/acc"] >= 0.95
+    assert metrics["test/acc"] >= 0.94
 
 
 @pytest.mark.slow

@@ -76,28 +76,22 @@ def test_fusing_image_and_tone_beats_either_modality_alone(tmp_path, seed, figur
 @pytest.mark.slow
 def test_relation_network_answers_relational_questions_an_mlp_cannot(tmp_path, seed, figures):
     """Proves: a relation network answers relational Sort-of-CLEVR questions (from state
-    descriptions) better than an MLP over the same objects; both answer non-relational ones.
-    Margin: relational accuracy, relation network - MLP > 0.035; measured on seeds 0, 1, 2:
-    0.173, 0.105, 0.138 (std 0.034), worst - 2 std = 0.036. The former absolute level
-    (relational > 0.9) sat inside the spread (0.956, 0.874, 0.918) and failed on another
-    machine at 0.874 (gap there 0.082, which passes now). Non-relational > 0.8: measured 1.000.
-    Negative control (in the test): the MLP, without pairwise relations, at 0.769-0.783.
-    Cheaper budgets separate less: 3000 scenes x 8 epochs gave gaps of 0.100 and 0.060."""
-    budget = ("trainer.max_epochs=6", "logger=none", f"seed={seed}")
-    data = SortOfClevrDataModule(scene="objects")
+    descriptions) better than an MLP over the same objects. Setting: only relational
+    questions, 4 epochs. Margin: relational accuracy, relation network - MLP > 0.1; measured
+    on seeds 0, 1, 2: 0.182, 0.211, 0.162 (std 0.025; relation 0.873-0.926, MLP 0.710-0.715),
+    worst - 2 std = 0.112. Before (both kinds of question, 6 epochs, ~1.5x the time): gaps
+    0.137, 0.040, 0.182 (std 0.073) once the data order became a function of the epoch, under
+    a margin of 0.035; the former absolute level (relational > 0.9) failed on another machine
+    at 0.874. Both nets answer non-relational questions (1.000 there); this test no longer
+    asks them. Negative control (in the test): the MLP, without pairwise relations."""
+    budget = ("data.questions=relational", "trainer.max_epochs=4", "logger=none", f"seed={seed}")
+    data = SortOfClevrDataModule(scene="objects", questions="relational")
     results = {}
     for model in ("relation", "mlp"):
         out = tmp_path / model
         train(compose_train([f"experiment={model}_sort_of_clevr", *budget], out))
         net = zoo.load_checkpoint(out / "checkpoints" / "last.ckpt")
-        results[model] = accuracy_by_question_kind(net, data)
+        results[model] = accuracy_by_question_kind(net, data)["relational"]
     relation, mlp = results["relation"], results["mlp"]
-    figures(
-        relation_rel=relation["relational"],
-        mlp_rel=mlp["relational"],
-        gap=relation["relational"] - mlp["relational"],
-        relation_nonrel=relation["non_relational"],
-        mlp_nonrel=mlp["non_relational"],
-    )
-    assert relation["relational"] > mlp["relational"] + 0.035, results
-    assert min(r["non_relational"] for r in results.values()) > 0.8, results
+    figures(relation_rel=relation, mlp_rel=mlp, gap=relation - mlp)
+    assert relation > mlp + 0.1, results

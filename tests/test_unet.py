@@ -34,9 +34,10 @@ def test_shapes_come_with_matching_per_pixel_labels():
 @pytest.mark.slow
 def test_skips_across_scales_beat_the_same_encoder_decoder_without_them(tmp_path, seed, figures):
     """Proves: skips across scales give a U-Net sharper masks than the same encoder-decoder
-    without them. Margin: mIoU with - without skips > 0.37, on scenes of up to 6 shapes;
-    measured on seeds 0-4: 0.429, 0.420, 0.468, 0.424, 0.449 (std 0.020), worst - 2 std =
-    0.380 (with 0.76-0.80, without 0.33-0.37). With up to 3 shapes (the old setting, margin
+    without them. Margin: mIoU with - without skips > 0.36, on scenes of up to 6 shapes;
+    measured on seeds 0-4: 0.429, 0.420, 0.468, 0.424, 0.449 (std 0.020; seeds 0-2 alone:
+    std 0.025, worst - 2 std = 0.369), worst - 2 std = 0.380 (with 0.76-0.80, without
+    0.33-0.37). With up to 3 shapes (the old setting, margin
     0.4) the skipless net sometimes settled once the data order changed: gaps 0.485, 0.268,
     0.488 (std 0.126), without skips 0.34-0.59; six shapes are more than its 4x4 bottleneck
     can place. At lr 0.003 the gap was 0.239, 0.154, 0.341; at 4 epochs 0.320, 0.337, 0.467.
@@ -60,4 +61,4 @@ def test_skips_across_scales_beat_the_same_encoder_decoder_without_them(tmp_path
 
     with_skips, without = miou(True), miou(False)
     figures(skips=with_skips, no_skips=without, gap=with_skips - without)
-    assert with_skips > without + 0.37, (with_skips, without)
+    assert with_skips > without + 0.36, (with_skips, without)
