@@ -98,10 +98,20 @@ def test_cli_bad_override_ends_in_one_line_and_leaves_no_folder(args, reason, tm
     assert not (tmp_path / "logs").exists()  # a run that fails its checks leaves no folder
 
 
-def test_an_unknown_config_name_is_hydras_own_one_line_error(tmp_path):
-    result = run_train_py("experiment=nope", f"paths.log_dir={tmp_path}", cwd=tmp_path)
-    assert result.returncode == 1 and "Could not find 'experiment/nope'" in result.stderr
-    assert "Traceback" not in result.stderr
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["experiment=nope"], "Could not find 'experiment/nope'"),
+        (["optimizer.lrr=0.1"], "Could not override 'optimizer.lrr'"),
+        (["trainer.max_epochs=[1"], "no viable alternative at input '[1'"),
+    ],
+)
+def test_hydras_own_errors_end_in_one_line_too(args, reason, tmp_path):
+    result = run_train_py(*args, f"paths.log_dir={tmp_path / 'logs'}", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and reason in lines[0], lines
+    assert not (tmp_path / "logs").exists()
 
 
 TORCHVISION = ("torchvision", "mnist", "fashion_mnist", "cifar10")

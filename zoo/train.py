@@ -15,8 +15,26 @@ import hydra
 from omegaconf import DictConfig
 
 
+def main() -> None:
+    """The command: Hydra's app, with Hydra's own errors (an unknown config name, a bad
+    override) reported in one `error: ...` line and exit status 2, as the zoo's are
+    (`HYDRA_FULL_ERROR=1` still shows Hydra's traceback)."""
+    from hydra.errors import HydraException
+
+    from zoo.cli.common import fail
+
+    wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises its errors here instead of printing
+    try:
+        run()
+    except HydraException as error:
+        if wants_traceback:
+            raise
+        fail(error)
+
+
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
-def main(cfg: DictConfig) -> float | None:
+def run(cfg: DictConfig) -> float | None:
     from hydra.errors import InstantiationException
 
     from zoo.cli.checks import ConfigError
