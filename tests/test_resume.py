@@ -140,12 +140,28 @@ def test_resuming_a_finished_run_says_so_and_names_the_override_to_go_on(tmp_pat
 
 
 def test_a_non_finite_loss_stops_at_once_and_saves_no_checkpoint(tmp_path):
-    cfg = compose_train(
-        ["experiment=mlp_digits", "optimizer=sgd", "optimizer.lr=1e30", "logger=none"], tmp_path
-    )
+    overrides = ["experiment=mlp_digits", "optimizer=sgd", "optimizer.lr=1e30", "logger=none"]
     with pytest.raises(TrainingStopped, match=r"non-finite training loss \S+ at epoch 0, step \d+"):
-        train(cfg)
+        train(compose_train(overrides, tmp_path))
     assert not list(tmp_path.rglob("*.ckpt"))
+
+
+def test_without_a_batch_loss_on_the_cpu_the_running_sum_is_read_every_few_steps():
+    """Manual optimization (no loss returned) or an accelerator (reading a loss syncs): the
+    epoch's running loss sum is checked every `log_every_n_steps` steps."""
+    from types import SimpleNamespace
+
+    from zoo.cli.safeguards import StopOnNonFiniteLoss
+
+    module = SimpleNamespace(train_loss_sum=torch.tensor(float("nan")))
+    check = StopOnNonFiniteLoss()
+    for step, raises in ((49, False), (50, True)):
+        trainer = SimpleNamespace(global_step=step, log_every_n_steps=50, current_epoch=2)
+        if raises:
+            with pytest.raises(TrainingStopped, match=r"loss nan at epoch 2, step 50"):
+                check.on_train_batch_end(trainer, module, None, None, 7)
+        else:
+            check.on_train_batch_end(trainer, module, None, None, 7)
 
 
 def test_the_progress_bar_goes_with_one_override(tmp_path):

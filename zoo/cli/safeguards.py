@@ -62,7 +62,11 @@ class GracefulStop(L.Callback):
 
 class StopOnNonFiniteLoss(L.Callback):
     """Stop at the first training batch whose loss is NaN or infinite, before any checkpoint
-    holds the weights it produced."""
+    holds the weights it produced.
+
+    On the CPU every batch's loss is checked. On an accelerator, reading a loss forces a
+    device sync, so the epoch's running loss sum (any bad batch makes it non-finite) is read
+    every `log_every_n_steps` steps and before validation, which precedes every checkpoint."""
 
     def on_train_batch_end(
         self,
@@ -73,11 +77,24 @@ class StopOnNonFiniteLoss(L.Callback):
         batch_idx: int,
     ) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-        if not isinstance(loss, torch.Tensor):  # manual optimization: the epoch's running sum
+        on_cpu = isinstance(loss, torch.Tensor) and loss.device.type == "cpu"
+        if not on_cpu:  # manual optimization, or an accelerator: the epoch's running sum
+            if trainer.global_step % max(trainer.log_every_n_steps, 1):
+                return
             loss = getattr(pl_module, "train_loss_sum", None)
-        if isinstance(loss, torch.Tensor) and not math.isfinite(float(loss.detach().sum())):
+        self.check(trainer, loss, f"batch {batch_idx}")
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.state.fn == "fit":
+            self.check(trainer, getattr(pl_module, "train_loss_sum", None), "before validation")
+
+    @staticmethod
+    def check(trainer: L.Trainer, loss: Any, where: str) -> None:
+        if isinstance(loss, torch.Tensor) and not math.isfinite(
+            value := float(loss.detach().sum())
+        ):
             raise TrainingStopped(
-                f"non-finite training loss {float(loss.detach().sum())} at epoch "
-                f"{trainer.current_epoch}, step {trainer.global_step} (batch {batch_idx}); "
-                "no checkpoint was written with these weights: lower optimizer.lr or check the data"
+                f"non-finite training loss {value} at epoch {trainer.current_epoch}, step "
+                f"{trainer.global_step} ({where}); no checkpoint was written with these "
+                "weights: lower optimizer.lr or check the data"
             )
