@@ -3,6 +3,7 @@ from the checkpoint it left, and ends with the weights and test metrics of the r
 never interrupted (same seed), bit for bit."""
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -96,7 +97,7 @@ def test_sigterm_or_ctrl_c_writes_a_checkpoint_and_the_command_that_resumes_it(
     line = stopped.stderr.strip().splitlines()[-1]
     assert line.startswith(f"error: stopped by SIG{signal_name} at epoch 1"), line
     assert "Traceback" not in stopped.stderr
-    command = line.split("resume with: ")[1].split()
+    command = shlex.split(line.split("resume with: ")[1])  # as a shell would read it
     assert command[:2] == ["python", "train.py"]
     last = tmp_path / "stopped" / "checkpoints" / "last.ckpt"
     assert command[-1] == f"ckpt_path={last.resolve()}"

@@ -35,6 +35,8 @@ def main() -> None:
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def run(cfg: DictConfig) -> float | None:
+    """One run of the composed config: train, test, print the metrics; a user's error or a
+    stop ends in one `error: ...` line. Returns `optimized_metric` for sweepers."""
     from hydra.errors import InstantiationException
 
     from zoo.cli.checks import ConfigError

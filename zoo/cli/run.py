@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -56,24 +57,26 @@ def run_callbacks(cfg: DictConfig) -> list[Any]:
 
 def resume_command(command: str | None, checkpoint: Path) -> str:
     """`command` (the run's own, or a bare `python train.py`) resuming from `checkpoint`."""
-    words = [w for w in (command or "python train.py").split() if not w.startswith("ckpt_path=")]
-    return " ".join([*words, f"ckpt_path={checkpoint.resolve()}"])
+    words = shlex.split(command or "python train.py")
+    words = [w for w in words if not w.startswith("ckpt_path=")]
+    return shlex.join([*words, f"ckpt_path={checkpoint.resolve()}"])
 
 
 def command_line() -> str | None:
-    """`python train.py [--config-dir DIR] <overrides>` of the current Hydra run, to
-    reproduce it (a user's config folder included)."""
+    """`python train.py [--config-dir DIR] <overrides>` of the current Hydra run, quoted for a
+    shell, to reproduce it (a user's config folder included)."""
     from hydra.core.hydra_config import HydraConfig
 
     if not HydraConfig.initialized():
         return None
     hydra = HydraConfig.get()
     folders = [
-        f"--config-dir {source.path}"
+        word
         for source in hydra.runtime.config_sources
         if source.provider == "command-line"
+        for word in ("--config-dir", source.path)
     ]
-    return " ".join(["python train.py", *folders, *hydra.overrides.task])
+    return shlex.join(["python", "train.py", *folders, *hydra.overrides.task])
 
 
 def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
