@@ -40,8 +40,14 @@ def compose_train(overrides: list[str], output_dir: Path) -> DictConfig:
 
 
 def run_train_py(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
-    """`python train.py ARGS` in a subprocess, logs kept under cwd."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
+    """`python train.py ARGS` in a subprocess, logs kept under cwd; tests/ is on its path, so
+    test callbacks (`interrupt.SignalAt`) can be named in ARGS."""
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "HYDRA_FULL_ERROR": "0",
+        "PYTHONPATH": str(ROOT / "tests"),
+    }
     return subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *args],
         cwd=cwd,
@@ -50,6 +56,12 @@ def run_train_py(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subproce
         text=True,
         timeout=timeout,
     )
+
+
+def metric_line(stdout: str) -> dict[str, float]:
+    """The metrics train.py prints last: `test/acc=0.9700 ...`."""
+    last = stdout.strip().splitlines()[-1]
+    return {k: float(v) for k, v in (item.split("=") for item in last.split())}
 
 
 @pytest.fixture

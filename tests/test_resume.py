@@ -2,16 +2,14 @@
 from the checkpoint it left, and ends with the weights and test metrics of the run that was
 never interrupted (same seed), bit for bit."""
 
-import os
 import shlex
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import QUIET, ROOT, compose_train, run_train_py
+from conftest import QUIET, ROOT, compose_train, metric_line, run_train_py
 
 from zoo.cli.common import TrainingStopped
 from zoo.cli.run import compose, train
@@ -29,20 +27,13 @@ BUDGET = ["trainer.max_epochs=2", "logger=none", *QUIET]
 
 def run_killed(out: Path, overrides: list[str], signal_name: str) -> subprocess.CompletedProcess:
     """train.py in a subprocess that sends itself `signal_name` after batch 2 of epoch 1."""
-    where = [
+    return run_train_py(
+        *overrides,
         f"hydra.run.dir={out}",
         "+callbacks.signal._target_=interrupt.SignalAt",
         "+callbacks.signal.epoch=1",
         "+callbacks.signal.batch=2",
         f"+callbacks.signal.signal_name={signal_name}",
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *overrides, *where],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
     )
 
 
@@ -105,16 +96,9 @@ def test_sigterm_or_ctrl_c_writes_a_checkpoint_and_the_command_that_resumes_it(
     resumed_dir = tmp_path / "resumed"
     if signal_name == "TERM":  # the printed command itself, as a user would paste it
         args = [a for a in command[2:] if not a.startswith("hydra.run.dir=")]
-        result = subprocess.run(
-            [sys.executable, str(ROOT / "train.py"), *args, f"hydra.run.dir={resumed_dir}"],
-            env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_train_py(*args, f"hydra.run.dir={resumed_dir}")
         assert result.returncode == 0, result.stderr[-2000:]
-        metrics = dict(kv.split("=") for kv in result.stdout.strip().splitlines()[-1].split())
-        metrics = {k: float(v) for k, v in metrics.items()}
+        metrics = metric_line(result.stdout)
     else:
         metrics = train(compose_train([*overrides, f"ckpt_path={last}"], resumed_dir))
     reference, expected = dropout_reference

@@ -5,15 +5,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import QUIET, compose_train, run_train_py
+from conftest import QUIET, compose_train, metric_line, run_train_py
 
 from zoo.cli.compare_runs import main as compare_runs
 from zoo.cli.run import train
-
-
-def metric_line(stdout: str) -> dict[str, float]:
-    last = stdout.strip().splitlines()[-1]
-    return {k: float(v) for k, v in (item.split("=") for item in last.split())}
 
 
 @pytest.fixture(scope="module")

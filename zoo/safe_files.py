@@ -10,10 +10,6 @@ from typing import Any
 import numpy as np
 import torch
 
-# torch.load and np.load fail on damaged bytes with almost any exception (EOFError,
-# UnpicklingError, IndexError from the unpickler's stack...): each means "not readable"
-UNREADABLE = Exception
-
 
 def _existing_file(path: Path, expected: str) -> None:
     if not path.exists():
@@ -31,7 +27,9 @@ def load_torch_file(path: str | Path, expected: str, mmap: bool = False) -> Any:
     _existing_file(path, expected)
     try:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
-    except UNREADABLE as error:
+    # damaged bytes fail with almost any exception (EOFError, UnpicklingError, an IndexError
+    # from the unpickler's stack...): each means the file is not readable as tensors
+    except Exception as error:
         raise ValueError(
             f"{path}: cannot be read as tensors only ({type(error).__name__}: the file is "
             f"truncated, damaged or holds Python objects); expected {expected}"
@@ -62,7 +60,7 @@ def load_array(path: str | Path) -> torch.Tensor:
         _existing_file(path, expected)
         try:
             x = np.load(path, allow_pickle=False)
-        except UNREADABLE as error:
+        except Exception as error:  # as for torch.load: any failure means "not readable"
             raise ValueError(
                 f"{path}: not a .npy array of numbers ({type(error).__name__}: not written by "
                 f"numpy.save, truncated, or holding Python objects); expected {expected}"

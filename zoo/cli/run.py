@@ -114,19 +114,22 @@ def check_writable(output_dir: Path) -> None:
 
 
 def resume_point(cfg: DictConfig) -> dict[str, Any]:
-    """The checkpoint `cfg.ckpt_path` names (memory-mapped), checked before anything is
-    built; `{}` for a fresh run."""
+    """The epoch and global step of the checkpoint `cfg.ckpt_path` names, read (memory-mapped)
+    and checked before anything is built; `{}` for a fresh run."""
     from zoo.safe_files import load_checkpoint_file
 
     ckpt = cfg.get("ckpt_path")
+    if not ckpt:
+        return {}
     try:
-        return load_checkpoint_file(ckpt, mmap=True) if ckpt else {}
+        checkpoint = load_checkpoint_file(ckpt, mmap=True)
     except ValueError as error:
         raise ConfigError(f"ckpt_path: {error}", key="ckpt_path") from None
+    return {"epoch": checkpoint.get("epoch"), "global_step": checkpoint.get("global_step")}
 
 
 def fit(cfg: DictConfig, trainer: Any, task: Any, datamodule: Any, start: dict[str, Any]) -> None:
-    """`trainer.fit`, resuming from `cfg.ckpt_path` (read as `start`) if set; a SIGTERM or
+    """`trainer.fit`, resuming from `cfg.ckpt_path` (where it stood: `start`) if set; a SIGTERM or
     Ctrl-C ends it with `TrainingStopped` that says how to resume, and a finished run that is
     resumed says how to go on."""
     from lightning.pytorch.utilities.exceptions import SIGTERMException
