@@ -20,6 +20,7 @@ from zoo.cli import (
     predict,
     publish,
     seq2seq_report,
+    shards,
 )
 
 UNSAFE_ADVICE = ("allow_pickle", "weights_only=False", "weights_only = False", "unsafe")
@@ -62,6 +63,15 @@ def write_bad_files(d):
     torch.save({"x": torch.zeros(2)}, d / "dict.pt")
     (d / "sweep").mkdir()
     (d / "run").mkdir()
+    from torchvision.io import write_png
+
+    for split in ("train", "val"):  # an image tree with one file that is no image
+        for name in ("a", "b"):
+            (d / "images" / split / name).mkdir(parents=True)
+            write_png(
+                torch.zeros(1, 4, 4, dtype=torch.uint8), str(d / "images" / split / name / "0.png")
+            )
+    (d / "images" / "val" / "b" / "0.png").write_text("not a png")
 
 
 SOURCES = {  # a model source, as each command takes it: what is wrong -> the expected words
@@ -119,6 +129,19 @@ CASES = [
     (publish, ["empty.ckpt", "--name", "mlp.mine"], "the file is empty"),
     (publish, ["run", "--name", "mine"], "expected <architecture>.<tag>"),
     (bench, ["--epochs", "0"], "expected a positive integer"),
+    (shards, ["--data", "nope", "--out", "o"], "--data 'nope': no such data config"),
+    (shards, ["--data", "digits", "--out", "o", "nope=1"], "Could not override 'data.nope'"),
+    (shards, ["--data", "digits", "--out", "o", "target=odd"], "data.target='odd'"),
+    (shards, ["--data", "digits", "--out", "o", "jitter=1"], "changes its training inputs"),
+    (shards, ["--data", "digit_tones", "--out", "o"], "serves 2 inputs per sample"),
+    (shards, ["--data", "shards", "--out", "o", "path=run"], "data.path='run' has no shards.json"),
+    (shards, ["--data", "digits", "--out", "empty.ckpt"], "a file, expected a folder"),
+    (shards, ["--data", "digits", "--out", "nocard"], "holds files that are not shards"),
+    (shards, ["--data", "digits", "--out", "o", "--workers", "0"], "expected a positive integer"),
+    (shards, ["--images", "missing", "--out", "o"], "missing: no such folder"),
+    (shards, ["--images", "run", "--out", "o"], "expected train/ and val/"),
+    (shards, ["--images", "images", "--out", "o"], "0.png: cannot be read as an image"),
+    (shards, ["--images", "images", "--out", "o", "a=1"], "overrides apply to --data"),
 ]
 
 

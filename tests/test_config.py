@@ -126,12 +126,20 @@ def test_every_data_config_serves_samples_of_the_shape_its_spec_says(data, compo
         np = pytest.importorskip("numpy")
         np.savez(tmp_path / "my.npz", x_train=np.zeros((20, 3)), y_train=np.arange(20) % 2)
         overrides.append(f"data.path={tmp_path / 'my.npz'}")
+    if data == "shards":  # shards written from the digits
+        from zoo.data import DigitsDataModule, shards_from_datamodule
+
+        shards_from_datamodule(DigitsDataModule(), tmp_path / "shards")
+        overrides += [f"data.path={tmp_path / 'shards'}", "data.num_workers=0"]
     datamodule = instantiate(compose_in(*overrides).data)
     if data in TORCHVISION:  # no files offline: tests/test_shapes.py serves stand-ins
         return
     shapes = datamodule.spec()["input_shape"]
     shapes = shapes if isinstance(shapes[0], list) else [shapes]
-    inputs = datamodule.load()["train"][: len(shapes)]  # what the spec describes, as served
+    if data == "shards":  # streamed: one batch, as served
+        inputs = next(iter(datamodule.train_dataloader()))[:1]
+    else:
+        inputs = datamodule.load()["train"][: len(shapes)]  # what the spec describes, as served
     assert [list(x.shape[1:]) for x in inputs] == shapes
 
 

@@ -54,11 +54,16 @@ def assert_identical(resumed: Path, metrics: dict, reference: Path, expected: di
 @pytest.mark.parametrize("case", CASES)
 def test_a_run_killed_mid_epoch_resumes_bit_identical(case, tmp_path):
     """SIGKILL after batch 2 of epoch 1 (no handler runs); resuming from last.ckpt (end of
-    epoch 0) ends with every weight and test metric equal to the uninterrupted run's."""
+    epoch 0: the killed run writes it every epoch) ends with every weight and test metric
+    equal to the uninterrupted run's."""
     overrides = [*CASES[case], *BUDGET]
     expected = train(compose_train(overrides, tmp_path / "reference"))
 
-    killed = run_killed(tmp_path / "killed", overrides, "KILL")
+    every_epoch = [
+        "callbacks.last_checkpoint.train_time_interval=null",
+        "+callbacks.last_checkpoint.every_n_epochs=1",
+    ]
+    killed = run_killed(tmp_path / "killed", [*overrides, *every_epoch], "KILL")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     last = tmp_path / "killed" / "checkpoints" / "last.ckpt"
     assert torch.load(last, weights_only=True)["epoch"] == 0  # the last epoch boundary

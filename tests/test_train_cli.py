@@ -46,7 +46,7 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(compose_in, tmp_path):
     checkpoints = Path(first.paths.output_dir) / "checkpoints"
     last = checkpoints / "last.ckpt"
     state = torch.load(last, weights_only=True, map_location="cpu")
-    assert state["epoch"] == 2
+    assert state["epoch"] == 3  # written as the run ended: 3 epochs done
     assert [p.name for p in checkpoints.glob("epoch_*.ckpt")] == ["epoch_000.ckpt"]
 
     resumed_dir = tmp_path / "resumed"
@@ -59,6 +59,28 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(compose_in, tmp_path):
     assert trained == {3}  # only the missing epoch was trained
     after = torch.load(resumed_dir / "checkpoints" / "last.ckpt", weights_only=True)
     assert after["global_step"] == state["global_step"] * 4 // 3
+
+
+def test_a_run_writes_its_last_checkpoint_at_the_end_not_every_epoch(compose_in, monkeypatch):
+    """Checkpoint writes cost small models more than their steps: the best checkpoint is
+    written when validation improves, the last one every minute of training and when the run
+    ends, holding its final state."""
+    from lightning.pytorch import Trainer
+
+    written = []
+    save = Trainer.save_checkpoint
+    monkeypatch.setattr(
+        Trainer,
+        "save_checkpoint",
+        lambda self, path, *a, **k: written.append(Path(path).name) or save(self, path, *a, **k),
+    )
+    cfg = compose_in("experiment=mlp_digits", "trainer.max_epochs=6")
+    train(cfg)
+    best = [name for name in written if name.startswith("epoch_")]
+    assert written.count("last.ckpt") == 1 and len(best) + 1 == len(written)
+    assert len(best) < 6 or written[-1] == "last.ckpt"
+    last = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["epoch"] == 6 and last["global_step"] == 6 * 12  # 6 epochs done
 
 
 @pytest.mark.slow

@@ -52,7 +52,9 @@ def run(cfg: DictConfig) -> float | None:
     except TrainingStopped as stop:
         print(f"error: {stop}", file=sys.stderr)
         sys.exit(stop.exit_code)
-    if os.environ.get("LOCAL_RANK", "0") == "0":  # DDP runs this in every process
+    from lightning.pytorch.utilities import rank_zero_only
+
+    if rank_zero_only.rank == 0:  # DDP runs this in every process, on every node
         print(" ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
     return value
 

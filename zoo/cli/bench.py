@@ -1,143 +1,218 @@
-"""Training-step cost of the zoo's stack, as ratios to a hand loop measured in the same run.
+"""What the zoo's training costs, as ratios to plain PyTorch measured in the same run.
 
-    python -m zoo.bench [--epochs 20]
+    python -m zoo.bench [--epochs 20] [--repeats 3] [--device cpu|cuda] [--json bench.json]
 
-Model: `experiment=mlp_digits` (64-128-128-10 MLP, Adam, batch 64), built from the config for
-every row. Baseline (1.00): a plain PyTorch loop slicing batches from resident tensors. Rows:
-the same loop over `TensorBatches` and over `DataLoader(TensorDataset)`, and `train.py`'s
-Lightning stack, lean and with the experiment's defaults. A second table times a step of
-`experiment=distill_small_digits` with the teacher run at every step (baseline) and with its outputs
-cached once (`task.cache_teacher=true`).
+Tables (each row a ratio to its table's first row, the median of `--repeats` interleaved
+rounds, so that a slow spell of the machine hits every row):
+- ms per training step of the digits MLP (batch 64, the worst case: overhead dominates) and
+  of the default CNN at batch 128 on 28x28 inputs: hand loops, Lightning Fabric, Lightning's
+  own floor, `train.py` lean and with the experiment's defaults. Every row starts from the
+  same weights and trains on the same batches; their final losses must agree (same math).
+- whole processes: `python train.py` against the same work written by hand and in the
+  style of lightning-hydra-template; import and `--help` costs; a `fit`'s fixed cost.
+- a distillation step with the teacher run at every step against its cached outputs.
+- with `--streaming`, images/s read from litdata shards against memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
 import tempfile
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
 
 import torch
-from omegaconf import DictConfig
 
-from zoo.cli.common import markdown_table, positive_int
+from zoo.cli.common import fail, markdown_table, positive_int
 
-
-def hand_loop(cfg: DictConfig, batches: Callable[[], Iterable], epochs: int) -> float:
-    """ms per step of forward, the head's loss, backward and Adam over `batches()` each epoch."""
-    from hydra.utils import instantiate
-
-    net = instantiate(cfg.model)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    steps, start = 0, time.perf_counter()
-    for _ in range(epochs):
-        for x, y in batches():
-            opt.zero_grad(set_to_none=True)
-            net.head.loss(net(x), y).backward()
-            opt.step()
-            steps += 1
-    return 1000 * (time.perf_counter() - start) / steps
+# relative gap of final losses that is "the same math": float32 on the CPU; under bf16 autocast
+# on a GPU the trajectories drift apart and a gap is only reported
+CPU_TOLERANCE, BF16_TOLERANCE = 1e-4, 3e-2
 
 
-def resident_slices(x: torch.Tensor, y: torch.Tensor, batch: int) -> Callable[[], Iterable]:
-    def batches():
-        order = torch.randperm(len(x))
-        for i in range(0, len(x), batch):
-            index = order[i : i + batch]
-            yield x[index], y[index]
-
-    return batches
-
-
-def lightning_run(overrides: list[str], epochs: int) -> float:
-    """ms per training step of train.py's stack (fit only, validation included as configured)."""
-    from zoo.cli.run import build, compose
-
-    with tempfile.TemporaryDirectory() as out:
-        cfg = compose([*overrides, f"trainer.max_epochs={epochs}"], out)
-        datamodule, task, trainer = build(cfg)
-        start = time.perf_counter()
-        trainer.fit(task, datamodule=datamodule)
-        elapsed = time.perf_counter() - start
-    return 1000 * elapsed / trainer.global_step
-
-
-def best_of(setups: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
-    """The fastest of `repeats` measurements per row, interleaved so that a slow spell of the
-    machine hits every row."""
-    rows = {name: float("inf") for name in setups}
+def interleaved(setups: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[Any]]:
+    """`repeats` rounds, each measuring every row once, in order."""
+    runs: dict[str, list[Any]] = {name: [] for name in setups}
     for _ in range(repeats):
         for name, measure in setups.items():
-            rows[name] = min(rows[name], measure())
-    return rows
+            runs[name].append(measure())
+    return runs
 
 
-def print_table(rows: dict[str, float]) -> None:
-    """ms per step and the ratio to the first row."""
+def median_by(runs: list[Any], key: Callable[[Any], float]) -> Any:
+    """The run whose `key` is the median (the lower middle one for an even count)."""
+    ordered = sorted(runs, key=key)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def ratio_table(
+    rows: dict[str, float], unit: str, extra: dict[str, list[str]] | None = None
+) -> str:
     base = next(iter(rows.values()))
-    cells = [[name, f"{ms:.3f}", f"{ms / base:.2f}"] for name, ms in rows.items()]
-    print(markdown_table(["setup", "ms/step", "ratio"], cells))
+    headers = ["setup", unit, "ratio", *(extra or {})]
+    cells = [
+        [name, f"{value:.3f}", f"{value / base:.2f}", *(col[i] for col in (extra or {}).values())]
+        for i, (name, value) in enumerate(rows.items())
+    ]
+    return markdown_table(headers, cells)
+
+
+def digits_28x28(folder: Path) -> Path:
+    """The digits upscaled to 28x28 (MNIST's size) as an `.npz` for `data=arrays`."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1)
+    x = torch.nn.functional.interpolate(x, size=(28, 28), mode="bilinear").round()
+    path = folder / "digits28.npz"
+    np.savez(path, x_train=x.numpy().astype("uint8"), y_train=digits.target)
+    return path
+
+
+def step_tables(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    from zoo.bench.steps import check_same_math, compose_workload, rows
+
+    device = ["trainer=gpu"] if args.device == "cuda" else []
+    common = ["scheduler=none", "trainer.enable_progress_bar=false", *device]
+    workloads = {
+        "digits MLP, batch 64 (ms per step)": ["experiment=mlp_digits", *common],
+        "default CNN, batch 128, 28x28 inputs (ms per step)": [
+            "experiment=cnn_digits",
+            "data=arrays",
+            f"data.path={digits_28x28(folder)}",
+            "data.batch_size=128",
+            *common,
+        ],
+    }
+    tolerance = BF16_TOLERANCE if args.device == "cuda" else CPU_TOLERANCE
+    tables = {}
+    for title, overrides in workloads.items():
+        workload = compose_workload(overrides, args.epochs, args.device)
+        setups = rows(workload)
+        warm = compose_workload(overrides, 1, args.device)
+        for measure in rows(warm).values():  # one-off costs (imports, first Trainer) paid here
+            measure()
+        runs = interleaved(setups, args.repeats)
+        results = {name: median_by(r, lambda m: m.ms_per_step) for name, r in runs.items()}
+        mismatches = check_same_math(results, tolerance)
+        if mismatches and args.device == "cpu":
+            fail(f"{title}: rows did different math: " + "; ".join(mismatches))
+        for mismatch in mismatches:  # bf16 autocast and cuDNN's choices are not bit-exact
+            print(f"note: {mismatch} (bf16 on {args.device}: same math, rounded differently)")
+        extra = {"final loss": [f"{m.final_loss:.5f}" for m in results.values()]}
+        extra["samples/s"] = [f"{m.samples_per_s:.0f}" for m in results.values()]
+        if args.device == "cuda":
+            extra["peak MiB"] = [f"{m.peak_memory_mb:.0f}" for m in results.values()]
+        print(f"\n{title}, {args.epochs} epochs, median of {args.repeats}, device {args.device}")
+        print(ratio_table({k: m.ms_per_step for k, m in results.items()}, "ms/step", extra))
+        tables[title] = {name: [asdict(m) for m in r] for name, r in runs.items()}
+    return tables
+
+
+def process_tables(args: argparse.Namespace) -> dict[str, Any]:
+    from zoo.bench.processes import fit_fixed_cost, import_processes, training_processes
+
+    tables = {}
+    for title, setups in (
+        (
+            f"whole process, default run ({args.process_epochs} epochs; s)",
+            training_processes(args.process_epochs),
+        ),
+        ("start-up (s)", import_processes()),
+    ):
+        runs = interleaved(setups, args.repeats)
+        results = {name: median_by(r, lambda p: p.seconds) for name, r in runs.items()}
+        accuracy = [f"{p.metrics.get('test/acc', float('nan')):.4f}" for p in results.values()]
+        extra = {"test/acc": accuracy} if "whole" in title else None
+        print(f"\n{title}, median of {args.repeats}")
+        print(ratio_table({k: p.seconds for k, p in results.items()}, "seconds", extra))
+        tables[title] = {name: [asdict(p) for p in r] for name, r in runs.items()}
+    fixed = fit_fixed_cost(["experiment=mlp_digits", "trainer.enable_progress_bar=false"])
+    print(f"\nfixed cost of a fit (set-up and teardown beyond its steps): {1000 * fixed:.0f} ms")
+    tables["fit fixed cost (s)"] = fixed
+    return tables
+
+
+def distillation_table(args: argparse.Namespace) -> dict[str, Any]:
+    from zoo.bench.steps import LEAN, compose_workload, train_py
+
+    base = ["experiment=distill_small_digits", "trainer.enable_progress_bar=false"]
+    workloads = {
+        name: compose_workload([*base, f"task.cache_teacher={cache}"], args.epochs, "cpu")
+        for name, cache in (
+            ("teacher run at every step (baseline)", "false"),
+            ("teacher outputs cached once (cache_teacher)", "true"),
+        )
+    }
+    setups = {name: lambda w=w: train_py(w, LEAN) for name, w in workloads.items()}
+    runs = interleaved(setups, args.repeats)
+    results = {name: median_by(r, lambda m: m.ms_per_step) for name, r in runs.items()}
+    print("\ndistill_small_digits: cnn.digits_teacher -> 2 x 30 MLP student, train.py lean")
+    print(ratio_table({k: m.ms_per_step for k, m in results.items()}, "ms/step"))
+    return {name: [asdict(m) for m in r] for name, r in runs.items()}
+
+
+def streaming_table(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    from zoo.bench.streaming import BATCH, EPOCHS, streaming_rows
+
+    runs = interleaved(streaming_rows(folder), args.repeats)
+    results = {name: statistics.median(r) for name, r in runs.items()}
+    print(f"\nimages/s into the training loop, digits 8x8, batch {BATCH}, {EPOCHS} epochs")
+    base = next(iter(results.values()))
+    cells = [[name, f"{v:.0f}", f"{v / base:.3g}"] for name, v in results.items()]
+    print(markdown_table(["source", "images/s", "ratio"], cells))
+    return runs
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=positive_int, default=30, help="epochs per measurement")
     parser.add_argument(
-        "--repeats", type=positive_int, default=3, help="measurements per row; the fastest is kept"
+        "--epochs", type=positive_int, default=20, help="epochs per step measurement"
+    )
+    parser.add_argument(
+        "--process-epochs", type=positive_int, default=30, help="epochs of the whole-process runs"
+    )
+    parser.add_argument(
+        "--repeats", type=positive_int, default=3, help="interleaved rounds; the median is kept"
+    )
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument(
+        "--json", type=Path, default=Path("bench.json"), help="where the raw runs go"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("steps", "processes", "distillation", "streaming"),
+        action="append",
+        help="run only these tables (repeatable); default: all but streaming on the CPU",
     )
     args = parser.parse_args(argv)
-    torch.manual_seed(0)
-    from hydra.utils import instantiate
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from zoo.cli.run import compose
-    from zoo.data import TensorBatches
-
-    common = ["experiment=mlp_digits", "scheduler=none", "trainer.enable_progress_bar=false"]
-    cfg = compose(common, tempfile.gettempdir())
-    x, y = instantiate(cfg.data).load()["train"]
-    lean = [
-        *common,
-        "callbacks=none",
-        "logger=none",
-        "trainer.enable_checkpointing=false",
-        "trainer.check_val_every_n_epoch=1000",
-    ]
-    loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
-    tensor_batches = TensorBatches(x, y, batch_size=64, shuffle=True)
-    lightning_run(lean, 1)  # first Trainer in a process pays one-off set-up costs
-    hand_loop(cfg, resident_slices(x, y, 64), 2)  # warm-up
-    setups: dict[str, Callable[[], float]] = {
-        "hand loop, resident tensors (baseline)": lambda: hand_loop(
-            cfg, resident_slices(x, y, 64), args.epochs
-        ),
-        "hand loop, zoo TensorBatches": lambda: hand_loop(cfg, lambda: tensor_batches, args.epochs),
-        "hand loop, DataLoader(TensorDataset)": lambda: hand_loop(cfg, lambda: loader, args.epochs),
-        "train.py lean (no val, ckpt, logger, bar)": lambda: lightning_run(lean, args.epochs),
-        "train.py experiment=mlp_digits defaults": lambda: lightning_run(
-            [*common, "callbacks.progress_bar=null"], args.epochs
-        ),
+    if args.device == "cuda" and not torch.cuda.is_available():
+        fail("--device cuda: no CUDA device is visible to torch; expected a GPU machine")
+    only = set(args.only or ("steps", "processes", "distillation"))
+    report: dict[str, Any] = {
+        "torch": torch.__version__,
+        "device": args.device,
+        "args": vars(args) | {"json": str(args.json)},
     }
-    rows = best_of(setups, args.repeats)
     print(
-        f"digits MLP, batch 64, {args.epochs} epochs, best of {args.repeats}, torch {torch.__version__}"
+        f"zoo benchmark, torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
     )
-    print_table(rows)
-
-    distill = ["experiment=distill_small_digits", *lean[1:]]
-    rows = best_of(
-        {
-            "teacher run at every step (baseline)": lambda: lightning_run(
-                [*distill, "task.cache_teacher=false"], args.epochs
-            ),
-            "teacher outputs cached once (cache_teacher)": lambda: lightning_run(
-                [*distill, "task.cache_teacher=true"], args.epochs
-            ),
-        },
-        args.repeats,
-    )
-    print("\ndistill_small_digits: cnn.digits_teacher -> 2 x 30 MLP student, train.py lean")
-    print_table(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        if "steps" in only:
+            report["steps"] = step_tables(args, Path(folder))
+        if "processes" in only:
+            report["processes"] = process_tables(args)
+        if "distillation" in only:
+            report["distillation"] = distillation_table(args)
+        if "streaming" in only:
+            report["streaming"] = streaming_table(args, Path(folder))
+    args.json.write_text(json.dumps(report, indent=1))
+    print(f"\nraw runs: {args.json}")
 
 
 if __name__ == "__main__":

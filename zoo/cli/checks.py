@@ -63,6 +63,20 @@ def check_instantiable(cfg: DictConfig, group: str) -> None:
         _require(ok, f"{group}.{name}", entry, "a config with _target_ (set it to null to drop it)")
 
 
+def check_speedups(trainer: Any) -> None:
+    """The zoo's trainer options: `channels_last` a bool; `compile` a bool or the keyword
+    arguments of torch.compile."""
+    last = trainer.get("channels_last", False)
+    _require(isinstance(last, bool), "trainer.channels_last", last, "true or false")
+    compile_ = trainer.get("compile", False)
+    _require(
+        isinstance(compile_, bool | DictConfig),
+        "trainer.compile",
+        compile_,
+        "true, false or torch.compile's arguments ({mode: max-autotune})",
+    )
+
+
 def check_config(cfg: DictConfig) -> None:
     """Raise `ConfigError` for the first value that would make the run fail or mislead."""
     check_optimizer(cfg)
@@ -81,6 +95,7 @@ def check_config(cfg: DictConfig) -> None:
         batch,
         "a positive integer, or null for full-batch",
     )
+    check_speedups(trainer)
     _require(isinstance(cfg.get("seed"), int), "seed", cfg.get("seed"), "an integer")
     ckpt = cfg.get("ckpt_path")
     _require(

@@ -12,6 +12,7 @@ from zoo.atomic import write_text_atomic
 from zoo.cli.checks import ConfigError, check_config
 from zoo.cli.fitting import build_net
 
+ZOO_TRAINER_OPTIONS = ("channels_last", "compile")  # trainer keys the zoo takes, not Lightning
 CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the package
 
 
@@ -52,7 +53,8 @@ def run_callbacks(cfg: DictConfig) -> list[Any]:
     if not cfg.trainer.get("enable_progress_bar", True):
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
-    return [*callbacks, GracefulStop(last), StopOnNonFiniteLoss()]
+    keeps_last = bool((cfg.get("callbacks") or {}).get("last_checkpoint"))
+    return [*callbacks, GracefulStop(last, save_at_end=keeps_last), StopOnNonFiniteLoss()]
 
 
 def resume_command(command: str | None, checkpoint: Path) -> str:
@@ -90,12 +92,23 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
     task = instantiate(cfg.task, net=net, optimizer=instantiate(cfg.optimizer), scheduler=scheduler)
     task.run_config = OmegaConf.to_container(cfg, resolve=True)
     task.command = command_line()
+    trainer_cfg, speedups = split_trainer_options(cfg.trainer)
     trainer = instantiate(
-        cfg.trainer,
-        callbacks=run_callbacks(cfg),
+        trainer_cfg,
+        callbacks=[*run_callbacks(cfg), *speedups],
         logger=instantiate_group(cfg.get("logger")) or False,
     )
     return datamodule, task, trainer
+
+
+def split_trainer_options(trainer: DictConfig) -> tuple[DictConfig, list[Any]]:
+    """The Lightning Trainer's config, and the callback that applies the zoo's own trainer
+    options (`channels_last`, `compile`: `zoo.tasks.speedups.Speedups`) if any is on."""
+    from zoo.tasks.speedups import Speedups
+
+    rest = OmegaConf.to_container(trainer, resolve=True)
+    options = {key: rest.pop(key) for key in ZOO_TRAINER_OPTIONS if key in rest}
+    return OmegaConf.create(rest), [Speedups(**options)] if any(options.values()) else []
 
 
 def check_writable(output_dir: Path) -> None:

@@ -20,14 +20,15 @@ from zoo.cli.common import TrainingStopped
 
 class GracefulStop(L.Callback):
     """On SIGTERM (what a scheduler sends before preemption) or Ctrl-C, finish the current
-    batch and write `checkpoint`; `stopped` then gives the error to report.
+    batch and write `checkpoint`; `stopped` then gives the error to report. With `save_at_end`
+    (a run whose callbacks keep a last checkpoint) a run that ends normally writes it too.
 
     Lightning turns SIGTERM into a stop after the batch; Ctrl-C is sent on as SIGTERM so that it
     stops at the same clean point instead of inside an optimizer step. The data order and the
     random streams are in the checkpoint, so a resumed run goes on as if never stopped."""
 
-    def __init__(self, checkpoint: str | Path) -> None:
-        self.checkpoint = Path(checkpoint)
+    def __init__(self, checkpoint: str | Path, save_at_end: bool = False) -> None:
+        self.checkpoint, self.save_at_end = Path(checkpoint), save_at_end
         self.signal: int | None = None
         self.previous_sigint: Any = None
 
@@ -39,11 +40,16 @@ class GracefulStop(L.Callback):
         self.signal = self.signal or signum
         os.kill(os.getpid(), signal.SIGTERM)
 
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """The finished run's state, to test from or train on (`trainer.max_epochs` raised)."""
+        if self.save_at_end and not trainer.fast_dev_run:
+            trainer.save_checkpoint(self.checkpoint, weights_only=False)
+
     def on_exception(
         self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
     ) -> None:
         if isinstance(exception, SIGTERMException):
-            trainer.save_checkpoint(self.checkpoint)
+            trainer.save_checkpoint(self.checkpoint, weights_only=False)
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if self.previous_sigint is not None:

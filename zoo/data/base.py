@@ -137,11 +137,13 @@ class InMemoryDataModule(L.LightningDataModule):
         return (x - mean.to(x.device)) / std.to(x.device)
 
     def setup(self, stage: str | None = None) -> None:
+        """Load the splits once and keep them on the trainer's device (a GPU's: batches are
+        then sliced there, with no host-to-device copy per step)."""
         if not self.splits:
-            device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
-            self.splits = {
-                k: tuple(t.to(device) for t in split) for k, split in self.load().items()
-            }
+            self.splits = self.load()
+        device = self.trainer.strategy.root_device if self.trainer else None
+        if device is not None and next(iter(self.splits.values()))[0].device != device:
+            self.splits = {k: tuple(t.to(device) for t in s) for k, s in self.splits.items()}
 
     def sharding(self, training: bool = False) -> dict[str, Any]:
         """Seed, DDP rank and, for training, the position in training of a batch iterator. The

@@ -92,6 +92,7 @@ class TorchvisionDataModule(InMemoryDataModule):
         if name not in DATASETS:
             raise ValueError(f"data.name={name!r}: expected one of {sorted(DATASETS)}")
         self.name, self.data_dir, self.download = name, Path(data_dir), download
+        self.prepare_data_per_node = False  # see prepare_data
         self.val_size, self.split_seed = val_size, split_seed
         self.input_shape = DATASETS[name][3]
         self.class_names = CLASS_NAMES[name]
@@ -110,6 +111,15 @@ class TorchvisionDataModule(InMemoryDataModule):
                 f"{cls_name} {how} in {where.resolve()}: {error}. Without a network, copy "
                 f"{files} into {where.resolve()} and run again."
             ) from error
+
+    def prepare_data(self) -> None:
+        """Under DDP, download before any rank loads: Lightning calls this in the first process
+        while the others wait, so they do not download into one folder at once. Once for all
+        nodes (`prepare_data_per_node = False`): `data_dir` is taken to be shared by them, as
+        the run folders of a SLURM job are."""
+        if self.download and self.trainer is not None and self.trainer.world_size > 1:
+            for train in (True, False):
+                self._dataset(train)
 
     def load_unit(self) -> dict[str, Split]:
         splits = {}

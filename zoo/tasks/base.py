@@ -29,7 +29,8 @@ class ZooTask(L.LightningModule):
     A subclass states what it needs of the net in `check_net`, adds its own arguments as
     keyword-only ones and passes `optimizer`, `scheduler` and `scheduler_interval` on
     (`**kwargs`). `add_metrics` keeps a torchmetrics collection per stage in `self.metrics`
-    (logged as `stage/acc`, ...), and `update_metrics` updates and logs it once per epoch.
+    (logged as `stage/acc`, ...); `update_metrics` updates it and `log_metrics` logs it once
+    per epoch.
 
     `checkpoint["zoo"]` holds the model config (`net.zoo_config`), the preprocessing record of
     the data (`net.pretrained_cfg`), the whole run config and the command that produced it,
@@ -81,13 +82,20 @@ class ZooTask(L.LightningModule):
         target: torch.Tensor,
         name: str | None = None,
     ) -> None:
-        """Update the stage's metrics (if the task keeps them for that stage) and log them
-        once per epoch."""
+        """Update the stage's metrics, if the task keeps them for that stage; they are logged
+        when the epoch ends (`log_metrics`)."""
         key = f"{stage}_{name or 'metrics'}"
         if key in self.metrics:
-            metrics = self.metrics[key]
-            metrics.update(preds, target)
-            self.log_dict(metrics, on_step=False, on_epoch=True)
+            self.metrics[key].update(preds, target)
+
+    def log_metrics(self, stage: str) -> None:
+        """Compute (across processes), log and reset the stage's metrics: one log call per
+        metric and epoch, where logging the metric objects at every step would cost a small
+        model more than its steps."""
+        for key, metrics in self.metrics.items():
+            if key.startswith(f"{stage}_") and any(m.update_called for m in metrics.values()):
+                self.log_dict(metrics.compute())
+                metrics.reset()
 
     def log_epoch(self, values: Mapping[str, torch.Tensor], batch_size: int) -> None:
         """Log `{"stage/name": value}` as epoch means, weighted by batch size."""
@@ -117,6 +125,13 @@ class ZooTask(L.LightningModule):
         if self.train_count:
             self.log("train/loss", self.train_loss_sum / self.train_count, sync_dist=True)
         self.train_loss_sum, self.train_count = torch.zeros(()), 0
+        self.log_metrics("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self.log_metrics("test")
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         self._step(batch, "val")

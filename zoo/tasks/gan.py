@@ -53,6 +53,17 @@ class GANTask(HoldsFrozen, ZooTask):
                 f"got {type(net).__name__}"
             )
 
+    def setup(self, stage: str) -> None:
+        """Under DDP, let DDP look for unused parameters: the discriminator's backward pass
+        leaves the generator out, so with DDP's default every GAN step fails. (Lightning has
+        no public setter; `_ddp_kwargs` is read when the strategy wraps the model, after this
+        hook.)"""
+        from lightning.pytorch.strategies import DDPStrategy
+
+        strategy = self.trainer.strategy
+        if isinstance(strategy, DDPStrategy):
+            strategy._ddp_kwargs["find_unused_parameters"] = True
+
     def configure_optimizers(self) -> Any:
         if self.optimizer_factory is None:
             raise ValueError("GANTask was built without an optimizer: it can evaluate, not train")
@@ -83,6 +94,7 @@ class GANTask(HoldsFrozen, ZooTask):
         return loss
 
     def on_test_epoch_end(self) -> None:
+        super().on_test_epoch_end()
         if self.judge is None:
             return
         samples = self.net.sample(

@@ -88,9 +88,11 @@ class MetricLearningTask(ZooTask):
         self.log_dict({f"{stage}/{k}": v for k, v in report.items()})
 
     def on_validation_epoch_end(self) -> None:
+        super().on_validation_epoch_end()
         if self.seen:
             self._report("val")
 
     def on_test_epoch_end(self) -> None:
+        super().on_test_epoch_end()
         if self.seen:
             self._report("test")
