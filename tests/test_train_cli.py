@@ -84,26 +84,6 @@ def test_a_run_writes_its_last_checkpoint_at_the_end_not_every_epoch(compose_in,
 
 
 @pytest.mark.slow
-def test_ddp_simulated_on_two_cpu_processes(tmp_path, seed, figures):
-    """Proves: two DDP processes on CPU train the MLP together. Margin: accuracy > 0.8;
-    measured on seeds 0, 1, 2: 0.888, 0.884, 0.889 (std 0.002), worst - 2 std = 0.880.
-    Negative control (one-off, train=false): the untrained MLP scores 0.040."""
-    result = run_train_py(
-        "trainer=ddp_sim",
-        "experiment=mlp_digits",
-        "trainer.max_epochs=2",
-        "optimizer.lr=0.01",
-        f"seed={seed}",
-        f"paths.log_dir={tmp_path}",
-        *QUIET,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures(acc=metric_line(result.stdout)["test/acc"])
-    assert metric_line(result.stdout)["test/acc"] > 0.8
-
-
-@pytest.mark.slow
 def test_optimizer_multirun_and_its_plot(tmp_path, capsys, seed, figures):
     """Proves (besides the sweep and its plot): after 4 epochs Adam's training loss is below
     full-batch GD's; measured on seeds 0, 1, 2: Adam 0.56-0.64, GD 2.06-2.11 (gap >= 1.47,
