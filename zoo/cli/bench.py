@@ -32,6 +32,7 @@ from zoo.cli.common import fail, markdown_table, positive_int
 # relative gap of final losses that is "the same math": float32 on the CPU; under bf16 autocast
 # on a GPU the trajectories drift apart and a gap is only reported
 CPU_TOLERANCE, BF16_TOLERANCE = 1e-4, 3e-2
+ACCURACY_TOLERANCE = 0.005  # whole processes: the same work ends on the same test accuracy
 
 
 def interleaved(setups: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[Any]]:
@@ -131,8 +132,10 @@ def process_tables(args: argparse.Namespace) -> dict[str, Any]:
     ):
         runs = interleaved(setups, args.repeats)
         results = {name: median_by(r, lambda p: p.seconds) for name, r in runs.items()}
-        accuracy = [f"{p.metrics.get('test/acc', float('nan')):.4f}" for p in results.values()]
-        extra = {"test/acc": accuracy} if "whole" in title else None
+        accuracy = [p.metrics.get("test/acc", float("nan")) for p in results.values()]
+        extra = {"test/acc": [f"{a:.4f}" for a in accuracy]} if "whole" in title else None
+        if extra and max(accuracy) - min(accuracy) > ACCURACY_TOLERANCE:
+            fail(f"{title}: the runs did different work: test accuracies {accuracy}")
         print(f"\n{title}, median of {args.repeats}")
         print(ratio_table({k: p.seconds for k, p in results.items()}, "seconds", extra))
         tables[title] = {name: [asdict(p) for p in r] for name, r in runs.items()}
