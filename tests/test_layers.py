@@ -18,7 +18,7 @@ LAYERS = [
     ("zoo.patterns",),
     ("zoo.data", "zoo.tasks", "zoo.analysis", "zoo.figures", "zoo.oneshot", "zoo.baselines"),
     ("zoo.hub", "zoo.presets", "zoo.registry", "zoo"),
-    ("zoo.cli", "zoo.train", "zoo.bench", "zoo.conf"),
+    ("zoo.cli", "zoo.train", "zoo.bench", "zoo.conditioning", "zoo.conf"),
 ]
 
 
