@@ -13,7 +13,14 @@ import pytest
 from conftest import ROOT
 
 LAYERS = [
-    ("zoo.atomic", "zoo.builder", "zoo.plots", "zoo.preprocessing", "zoo.safe_files"),
+    (
+        "zoo.atomic",
+        "zoo.builder",
+        "zoo.initialization",
+        "zoo.plots",
+        "zoo.preprocessing",
+        "zoo.safe_files",
+    ),
     ("zoo.blocks",),
     ("zoo.patterns",),
     ("zoo.data", "zoo.tasks", "zoo.analysis", "zoo.figures", "zoo.oneshot", "zoo.baselines"),

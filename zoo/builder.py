@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from zoo.initialization import initialize
 from zoo.preprocessing import default_record
 
 ALLOWED_PREFIXES = ("zoo.", "torch.nn.")
@@ -64,7 +65,11 @@ def build_model(config: Mapping[str, Any], allowed: tuple[str, ...] = ALLOWED_PR
     """Build a model from `config` and return it carrying the config that built it
     (`model.zoo_config`, so its weights can always be saved with their architecture) and a
     default preprocessing record (`model.pretrained_cfg`, see `default_record`)."""
-    model = build(config, allowed)
-    model.zoo_config = copy.deepcopy(dict(config))
+    config = dict(config)
+    if config.get("init", "default") == "default":
+        config.pop("init", None)  # as built: configs saved before `init` existed stay equal
+    model = build({k: v for k, v in config.items() if k != "init"}, allowed)
+    initialize(model, config.get("init", "default"))
+    model.zoo_config = copy.deepcopy(config)
     model.pretrained_cfg = default_record(model, config)
     return model

@@ -1,5 +1,6 @@
-"""Figures a run writes next to its checkpoints when it is tested: reconstructions, latent maps
-and samples of encoder-decoders, attention maps, embeddings, task weights, generated samples."""
+"""Figures a run writes next to its checkpoints: reconstructions, latent maps and samples of
+encoder-decoders, attention maps, embeddings, task weights, generated samples, what an
+initialisation does to a deep net."""
 
 from __future__ import annotations
 
@@ -171,3 +172,45 @@ class SamplesFigure(L.Callback):
             return
         path = Path(trainer.default_root_dir) / "samples.png"
         save_samples(pl_module.net.eval(), path, self.count, self.rows)
+
+
+class InitStatisticsFigure(L.Callback):
+    """`init.png`: the per-layer std of activations and weight gradients when the fit starts
+    (`zoo.analysis.init_statistics`), and the validation accuracy of every epoch after."""
+
+    def __init__(self, filename: str = "init.png") -> None:
+        self.filename, self.statistics, self.accuracy = filename, None, []
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        from zoo.analysis.init_statistics import layer_statistics
+
+        x, y = next(iter(trainer.datamodule.train_dataloader()))[:2]
+        self.statistics = layer_statistics(pl_module.net, x, y)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if "val/acc" in trainer.callback_metrics and not trainer.sanity_checking:
+            self.accuracy.append(float(trainer.callback_metrics["val/acc"]))
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.statistics is None or not trainer.is_global_zero:
+            return
+        plt = pyplot()
+        scheme = (getattr(pl_module.net, "zoo_config", None) or {}).get("init", "default")
+        fig, (depth, curve) = plt.subplots(1, 2, figsize=(11, 4))
+        layers = range(1, len(self.statistics[0]) + 1)
+        depth.semilogy(layers, self.statistics[0], "o-", label="activations (layer output)")
+        depth.semilogy(layers, self.statistics[1], "s-", label="gradients (layer weights)")
+        depth.set_title("at initialisation: signal size by depth")
+        depth.set_xlabel("linear layer (input to output)")
+        depth.set_ylabel("standard deviation (log scale)")
+        depth.legend()
+        curve.plot(range(1, len(self.accuracy) + 1), self.accuracy, "o-", label="validation")
+        curve.set_title("learning curve")
+        curve.set_xlabel("epoch")
+        curve.set_ylabel("accuracy (fraction correct)")
+        curve.set_ylim(0, 1)
+        curve.legend()
+        fig.suptitle(f"Initialisation {scheme!r}: forward and backward signals, then learning")
+        fig.tight_layout()
+        fig.savefig(Path(trainer.default_root_dir) / self.filename, dpi=120)
+        plt.close(fig)
