@@ -77,15 +77,16 @@ def test_fusing_image_and_tone_beats_either_modality_alone(tmp_path, seed, figur
 def test_relation_network_answers_relational_questions_an_mlp_cannot(tmp_path, seed, figures):
     """Proves: a relation network answers relational Sort-of-CLEVR questions (from state
     descriptions) better than an MLP over the same objects. Setting: only relational
-    questions, 4 epochs. Margin: relational accuracy, relation network - MLP > 0.1; measured
-    on seeds 0, 1, 2: 0.182, 0.211, 0.162 (std 0.025; relation 0.873-0.926, MLP 0.710-0.715),
-    worst - 2 std = 0.112. Before (both kinds of question, 6 epochs, ~1.5x the time): gaps
-    0.137, 0.040, 0.182 (std 0.073) once the data order became a function of the epoch, under
-    a margin of 0.035; the former absolute level (relational > 0.9) failed on another machine
-    at 0.874. Both nets answer non-relational questions (1.000 there); this test no longer
-    asks them. Negative control (in the test): the MLP, without pairwise relations."""
+    questions, 3 epochs. Margin: relational accuracy, relation network - MLP > 0.09; measured
+    on seeds 0, 1, 2: 0.114, 0.132, 0.116 (std 0.0095; relation 0.823-0.835, MLP 0.703-0.708),
+    worst - 2 std = 0.096. At 4 epochs (a third more time, taken back for the suite's
+    budget): 0.182, 0.211, 0.162 under a margin of 0.1. Before (both kinds of question, 6
+    epochs): gaps 0.137, 0.040, 0.182 (std 0.073) once the data order became a function of
+    the epoch; the former absolute level (relational > 0.9) failed on another machine at
+    0.874. Both nets answer non-relational questions (1.000 there); this test no longer asks
+    them. Negative control (in the test): the MLP, without pairwise relations."""
     # test=false: the accuracy by question kind below reads the test split itself
-    budget = ("data.questions=relational", "trainer.max_epochs=4", "logger=none", "test=false")
+    budget = ("data.questions=relational", "trainer.max_epochs=3", "logger=none", "test=false")
     budget = (*budget, f"seed={seed}")
     data = SortOfClevrDataModule(scene="objects", questions="relational")
     results = {}
@@ -96,4 +97,4 @@ def test_relation_network_answers_relational_questions_an_mlp_cannot(tmp_path, s
         results[model] = accuracy_by_question_kind(net, data)["relational"]
     relation, mlp = results["relation"], results["mlp"]
     figures(relation_rel=relation, mlp_rel=mlp, gap=relation - mlp)
-    assert relation > mlp + 0.1, results
+    assert relation > mlp + 0.09, results
