@@ -5,6 +5,7 @@ initialisation does to a deep net."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as L
 import torch
@@ -26,16 +27,49 @@ def _grid(ax, images: torch.Tensor, rows: int) -> None:
     ax.axis("off")
 
 
+def samples_figure(samples: torch.Tensor, rows: int = 4) -> Any:
+    """Generated images (N, 1, H, W) in `rows` rows, titled."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(len(samples) / rows * 0.6, rows * 0.6 + 0.4))
+    _grid(ax, samples, rows)
+    ax.set_title(f"{len(samples)} samples from the model (fixed seed)")
+    return fig
+
+
 def save_samples(net: torch.nn.Module, path: Path, count: int = 32, rows: int = 4) -> None:
     """`count` images from `net.sample` (a VAE, a GAN, a PixelCNN), drawn with a fixed seed,
     in `rows` rows."""
-    plt = pyplot()
     device = next(net.parameters()).device
     samples = net.sample(count, torch.Generator(device=device).manual_seed(0))
-    fig, ax = plt.subplots(figsize=(count / rows * 0.6, rows * 0.6))
-    _grid(ax, samples, rows)
+    save(samples_figure(samples, rows), path)
+
+
+def save(fig: Any, path: Path) -> None:
+    """Write `fig` to `path` and free it."""
     fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    pyplot().close(fig)
+
+
+def reconstructions_figure(x: torch.Tensor, reconstructions: torch.Tensor) -> Any:
+    """Test images (top row) over their reconstructions (bottom row), each row titled."""
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 1, figsize=(len(x) / 2, 2.2))
+    _grid(axes[0], x, 1)
+    axes[0].set_title("input: test images", fontsize=9)
+    _grid(axes[1], reconstructions, 1)
+    axes[1].set_title("output: their reconstructions", fontsize=9)
+    fig.suptitle("Reconstructions", y=1.05)
+    return fig
+
+
+def latent_figure(points: torch.Tensor, labels: torch.Tensor) -> Any:
+    """Codes (N, 2) coloured by class, with a colour bar naming the classes."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    scatter = ax.scatter(*points.T.cpu(), c=labels.cpu(), cmap="tab10", s=6)
+    ax.set(xlabel="z[0]", ylabel="z[1]", title="test codes by class (first two dimensions)")
+    fig.colorbar(scatter, ax=ax, label="class")
+    return fig
 
 
 class EncoderDecoderFigures(L.Callback):
@@ -49,8 +83,6 @@ class EncoderDecoderFigures(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        plt = pyplot()
-
         net, out_dir = pl_module.net.eval(), Path(trainer.default_root_dir)
         x, y, *_ = trainer.datamodule.splits["test"]
         is_vae = hasattr(net, "sample")
@@ -59,21 +91,14 @@ class EncoderDecoderFigures(L.Callback):
         if is_vae and net.likelihood == "bernoulli":
             reconstructions = torch.sigmoid(reconstructions)
 
-        fig, axes = plt.subplots(2, 1, figsize=(self.count / 2, 1.3))
-        _grid(axes[0], x[: self.count], 1)
-        _grid(axes[1], reconstructions, 1)
-        fig.savefig(out_dir / "reconstructions.png", dpi=120, bbox_inches="tight")
-        plt.close(fig)
-
+        save(
+            reconstructions_figure(x[: self.count], reconstructions),
+            out_dir / "reconstructions.png",
+        )
         points = (
             codes[:, :2] if codes.shape[1] >= 2 else torch.cat([codes, torch.zeros_like(codes)], 1)
         )
-        fig, ax = plt.subplots(figsize=(5, 4))
-        scatter = ax.scatter(*points.T.cpu(), c=y.cpu(), cmap="tab10", s=6)
-        ax.set(xlabel="z[0]", ylabel="z[1]", title="test codes by class (first two dimensions)")
-        fig.colorbar(scatter, ax=ax)
-        fig.savefig(out_dir / "latent_map.png", dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        save(latent_figure(points, y), out_dir / "latent_map.png")
 
         if is_vae:
             save_samples(net, out_dir / "samples.png")
@@ -91,20 +116,14 @@ class AttentionFigure(L.Callback):
         net = pl_module.net.eval()
         if not trainer.is_global_zero or net.attention_kind is None:
             return
-        plt = pyplot()
 
         source, lengths, *_ = trainer.datamodule.splits["test"]
         long_enough = (lengths >= self.min_length).nonzero()
         i = int(long_enough[0, 0]) if len(long_enough) else 0
         n = int(lengths[i])
         tokens, weights = net.greedy(source[i : i + 1], lengths[i : i + 1], n + 1)
-        fig, ax = plt.subplots(figsize=(5, 5))
-        ax.imshow(weights[0, :, :n].cpu(), cmap="viridis", vmin=0, vmax=1)
-        ax.set_xticks(range(n), [str(int(t)) for t in source[i, :n]])
-        ax.set_yticks(range(n + 1), [str(int(t)) for t in tokens[0]])
-        ax.set(xlabel="source token", ylabel="output token", title="attention weights")
-        fig.savefig(Path(trainer.default_root_dir) / "attention.png", dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        figure = attention_figure(weights[0, :, :n], source[i, :n], tokens[0])
+        save(figure, Path(trainer.default_root_dir) / "attention.png")
 
 
 class EmbeddingFigure(L.Callback):
@@ -118,19 +137,14 @@ class EmbeddingFigure(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        plt = pyplot()
-
         net = pl_module.net.eval()
         x, labels = trainer.datamodule.splits["test"][:2]
         keep = labels < labels.min() + self.classes
         z = net.embed(x[keep])
         z = z - z.mean(0)
         points = z @ torch.linalg.svd(z, full_matrices=False).Vh[:2].T
-        fig, ax = plt.subplots(figsize=(5, 4))
-        ax.scatter(*points.T.cpu(), c=labels[keep].cpu(), cmap="tab10", s=10)
-        ax.set(xlabel="PC 1", ylabel="PC 2", title=f"embeddings of {self.classes} unseen classes")
-        fig.savefig(Path(trainer.default_root_dir) / "embedding.png", dpi=120, bbox_inches="tight")
-        plt.close(fig)
+        figure = embedding_figure(points, labels[keep])
+        save(figure, Path(trainer.default_root_dir) / "embedding.png")
 
 
 class TaskWeightsFigure(L.Callback):
@@ -146,17 +160,8 @@ class TaskWeightsFigure(L.Callback):
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero or not self.history:
             return
-        plt = pyplot()
-
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        for name, weights in zip(pl_module.targets, zip(*self.history, strict=True), strict=True):
-            ax.plot(range(1, len(weights) + 1), weights, label=name)
-        ax.set(xlabel="epoch", ylabel="loss weight", yscale="log", title=pl_module.weighting)
-        ax.legend()
-        fig.savefig(
-            Path(trainer.default_root_dir) / "task_weights.png", dpi=120, bbox_inches="tight"
-        )
-        plt.close(fig)
+        figure = task_weights_figure(self.history, pl_module.targets, pl_module.weighting)
+        save(figure, Path(trainer.default_root_dir) / "task_weights.png")
 
 
 class SamplesFigure(L.Callback):
@@ -194,23 +199,71 @@ class InitStatisticsFigure(L.Callback):
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.statistics is None or not trainer.is_global_zero:
             return
-        plt = pyplot()
         scheme = (getattr(pl_module.net, "zoo_config", None) or {}).get("init", "default")
-        fig, (depth, curve) = plt.subplots(1, 2, figsize=(11, 4))
-        layers = range(1, len(self.statistics[0]) + 1)
-        depth.semilogy(layers, self.statistics[0], "o-", label="activations (layer output)")
-        depth.semilogy(layers, self.statistics[1], "s-", label="gradients (layer weights)")
-        depth.set_title("at initialisation: signal size by depth")
-        depth.set_xlabel("linear layer (input to output)")
-        depth.set_ylabel("standard deviation (log scale)")
-        depth.legend()
-        curve.plot(range(1, len(self.accuracy) + 1), self.accuracy, "o-", label="validation")
-        curve.set_title("learning curve")
-        curve.set_xlabel("epoch")
-        curve.set_ylabel("accuracy (fraction correct)")
-        curve.set_ylim(0, 1)
-        curve.legend()
-        fig.suptitle(f"Initialisation {scheme!r}: forward and backward signals, then learning")
-        fig.tight_layout()
-        fig.savefig(Path(trainer.default_root_dir) / self.filename, dpi=120)
-        plt.close(fig)
+        figure = init_figure(*self.statistics, self.accuracy, scheme)
+        save(figure, Path(trainer.default_root_dir) / self.filename)
+
+
+def attention_figure(weights: torch.Tensor, source: torch.Tensor, output: torch.Tensor) -> Any:
+    """Attention weights (output steps x source tokens) as a heat map with its colour bar."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    image = ax.imshow(weights.cpu(), cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(weights.shape[1]), [str(int(t)) for t in source])
+    ax.set_yticks(range(len(output)), [str(int(t)) for t in output])
+    ax.set(xlabel="source token", ylabel="output token", title="where each output step attends")
+    fig.colorbar(image, ax=ax, label="attention weight")
+    return fig
+
+
+def embedding_figure(points: torch.Tensor, labels: torch.Tensor) -> Any:
+    """Embeddings projected to 2-D, one colour per class, with a legend of the classes."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    classes = labels.unique().tolist()
+    for i, c in enumerate(classes):
+        keep = labels == c
+        ax.scatter(*points[keep].T.cpu(), color=plt.cm.tab10(i % 10), s=10, label=str(c))
+    ax.set(xlabel="PC 1", ylabel="PC 2", title=f"embeddings of {len(classes)} unseen classes")
+    ax.legend(title="class", fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    return fig
+
+
+def task_weights_figure(history: list[list[float]], targets: list[str], weighting: str) -> Any:
+    """Each head's effective loss weight per epoch."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for name, weights in zip(targets, zip(*history, strict=True), strict=True):
+        ax.plot(range(1, len(weights) + 1), weights, label=name)
+    ax.set(
+        xlabel="epoch",
+        ylabel="loss weight (log scale)",
+        yscale="log",
+        title=f"loss weight of each head ({weighting} weighting)",
+    )
+    ax.legend(title="head")
+    return fig
+
+
+def init_figure(
+    activations: list[float], gradients: list[float], accuracy: list[float], scheme: str
+) -> Any:
+    """Per-layer std of activations and gradients at initialisation, then the learning curve."""
+    plt = pyplot()
+    fig, (depth, curve) = plt.subplots(1, 2, figsize=(11, 4))
+    layers = range(1, len(activations) + 1)
+    depth.semilogy(layers, activations, "o-", label="activations (layer output)")
+    depth.semilogy(layers, gradients, "s-", label="gradients (layer weights)")
+    depth.set_title("at initialisation: signal size by depth")
+    depth.set_xlabel("linear layer (input to output)")
+    depth.set_ylabel("standard deviation (log scale)")
+    depth.legend()
+    curve.plot(range(1, len(accuracy) + 1), accuracy, "o-", label="validation")
+    curve.set_title("learning curve")
+    curve.set_xlabel("epoch")
+    curve.set_ylabel("accuracy (fraction correct)")
+    curve.set_ylim(0, 1)
+    curve.legend()
+    fig.suptitle(f"Initialisation {scheme!r}: forward and backward signals, then learning")
+    fig.tight_layout()
+    return fig

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -20,9 +21,7 @@ from zoo.plots import pyplot
 from zoo.preprocessing import input_range, normalize
 
 
-def plot_curves(
-    results: dict[str, dict[str, list[float]]], epsilons: list[float], path: Path
-) -> Path:
+def curves_figure(results: dict[str, dict[str, list[float]]], epsilons: list[float]) -> Any:
     """Accuracy against epsilon: one colour per model, one line style per perturbation."""
     plt = pyplot()
 
@@ -33,11 +32,23 @@ def plot_curves(
             ax.plot(
                 epsilons, values, styles[kind], color=f"C{i}", marker="o", label=f"{name} {kind}"
             )
-    ax.set(xlabel="epsilon (L-inf, fraction of the pixel range)", ylabel="test accuracy")
-    ax.legend(fontsize=7)
+    ax.set(
+        xlabel="epsilon (L-inf, fraction of the pixel range)",
+        ylabel="test accuracy (fraction correct)",
+        title="accuracy under perturbations of growing size",
+    )
+    ax.legend(title="model and perturbation", fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def plot_curves(
+    results: dict[str, dict[str, list[float]]], epsilons: list[float], path: Path
+) -> Path:
+    """`curves_figure`, written to `path`."""
+    fig = curves_figure(results, epsilons)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
+    pyplot().close(fig)
     return path
 
 

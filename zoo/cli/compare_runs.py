@@ -107,6 +107,14 @@ def plot_against(ax, runs: list[Run], metric: str, x: str, group: str | None) ->
     ax.set(xlabel=x, ylabel=f"final {metric}")
 
 
+def sweep_title(sweep_dir: Path, metric: str, x: str | None) -> str:
+    """What the plot shows: `optimizers_digits: train/loss by epoch, one line per run` (a
+    sweep folder is logs/<experiment>/multiruns/<time>)."""
+    experiment = sweep_dir.parent.parent.name or sweep_dir.name
+    shown = f"final {metric} against {x}" if x else f"{metric} by epoch, one line per run"
+    return f"{experiment}: {shown}"
+
+
 def compare(
     sweep_dir: Path, metric: str = "train/loss", x: str | None = None, group: str | None = None
 ) -> tuple[Path, str]:
@@ -119,7 +127,7 @@ def compare(
         plot_against(ax, runs, metric, x, group)
     else:
         plot_curves(ax, runs, metric)
-    ax.set_title(sweep_dir.name)
+    ax.set_title(sweep_title(sweep_dir, metric, x))
     ax.legend()
     fig.tight_layout()
     plot = sweep_dir / (

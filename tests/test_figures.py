@@ -1,0 +1,75 @@
+"""Every figure the zoo writes can be read without its code: a title saying what it shows,
+labelled axes, and a legend or a colour bar wherever colour carries meaning. Checked on the
+matplotlib objects each figure function builds (the callbacks and commands save these)."""
+
+import pytest
+import torch
+
+from zoo import figures
+from zoo.cli.adversarial import curves_figure
+from zoo.cli.compare_runs import sweep_title
+from zoo.plots import pyplot
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    pyplot().close("all")
+
+
+def labelled(ax) -> bool:
+    return bool(ax.get_title() and ax.get_xlabel() and ax.get_ylabel())
+
+
+def legend_entries(ax) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def colour_bar_label(fig) -> str:
+    """The label of the figure's colour bar (the extra axes a colour bar adds)."""
+    (bar,) = fig.axes[1:]
+    return bar.get_ylabel()
+
+
+def test_reconstructions_say_which_row_is_the_input():
+    fig = figures.reconstructions_figure(torch.rand(8, 1, 8, 8), torch.rand(8, 1, 8, 8))
+    top, bottom = fig.axes
+    assert fig._suptitle.get_text() == "Reconstructions"
+    assert top.get_title().startswith("input") and bottom.get_title().startswith("output")
+
+
+def test_latent_map_and_attention_name_their_colours():
+    latent = figures.latent_figure(torch.randn(50, 2), torch.randint(0, 10, (50,)))
+    assert labelled(latent.axes[0]) and colour_bar_label(latent) == "class"
+    attention = figures.attention_figure(torch.rand(6, 5), torch.arange(5), torch.arange(6))
+    assert labelled(attention.axes[0]) and colour_bar_label(attention) == "attention weight"
+
+
+def test_embedding_has_a_legend_of_its_classes():
+    labels = torch.arange(4).repeat(10)
+    fig = figures.embedding_figure(torch.randn(40, 2), labels)
+    (ax,) = fig.axes
+    assert labelled(ax) and legend_entries(ax) == ["0", "1", "2", "3"]
+    assert ax.get_legend().get_title().get_text() == "class"
+
+
+def test_curves_say_what_they_plot():
+    weights = figures.task_weights_figure(
+        [[1.0, 0.1], [2.0, 0.05]], ["digit", "angle"], "uncertainty"
+    )
+    assert labelled(weights.axes[0]) and legend_entries(weights.axes[0]) == ["digit", "angle"]
+    init = figures.init_figure([1.0, 0.9], [0.01, 0.02], [0.5, 0.8], "he")
+    assert "'he'" in init._suptitle.get_text()
+    assert all(labelled(ax) and legend_entries(ax) for ax in init.axes)
+    samples = figures.samples_figure(torch.rand(8, 1, 8, 8), rows=2)
+    assert "samples" in samples.axes[0].get_title()
+    attacks = curves_figure({"cnn": {"fgsm": [0.9, 0.5], "pgd": [0.9, 0.3]}}, [0.0, 0.1])
+    assert labelled(attacks.axes[0]) and legend_entries(attacks.axes[0]) == ["cnn fgsm", "cnn pgd"]
+
+
+def test_a_sweep_plot_is_titled_by_what_it_shows_not_by_its_timestamp(tmp_path):
+    sweep = tmp_path / "optimizers_digits" / "multiruns" / "2026-11-30_10-00-00"
+    title = sweep_title(sweep, "train/loss", None)
+    assert title == "optimizers_digits: train/loss by epoch, one line per run"
+    assert "2026" not in sweep_title(sweep, "test/acc", "model.init")
