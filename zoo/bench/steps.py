@@ -153,28 +153,39 @@ def timed(w: Workload, run: Callable[[], tuple[int, float]]) -> Measurement:
     )
 
 
-def hand_loop(w: Workload, batches_of: Callable[[Workload], Callable]) -> Measurement:
-    """Forward, the head's loss, backward and an optimizer step over `batches_of(w)`."""
-    net = w.fresh_net()
-    optimizer = w.optimizer(params=net.parameters())
-    batches = batches_of(w)
+def epochs_of(
+    w: Workload, batches: Callable[[int], Iterator], step: Callable[..., torch.Tensor]
+) -> Callable[[], tuple[int, float]]:
+    """A run of `w.epochs` epochs calling `step(x, y) -> loss` on every batch: (steps, the
+    last epoch's mean loss)."""
 
     def run() -> tuple[int, float]:
         steps = 0
         for epoch in range(w.epochs):
             total, count = torch.zeros((), device=w.device), 0
             for x, y in batches(epoch):
-                optimizer.zero_grad(set_to_none=True)
-                with w.autocast():
-                    loss = net.head.loss(net(x), y)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * len(y)
+                total += step(x, y).detach() * len(y)
                 count += len(y)
                 steps += 1
         return steps, float(total) / count
 
-    return timed(w, run)
+    return run
+
+
+def hand_loop(w: Workload, batches_of: Callable[[Workload], Callable]) -> Measurement:
+    """Forward, the head's loss, backward and an optimizer step over `batches_of(w)`."""
+    net = w.fresh_net()
+    optimizer = w.optimizer(params=net.parameters())
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        with w.autocast():
+            loss = net.head.loss(net(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return timed(w, epochs_of(w, batches_of(w), step))
 
 
 def fabric_loop(w: Workload) -> Measurement:
@@ -185,24 +196,16 @@ def fabric_loop(w: Workload) -> Measurement:
     net = fabric.setup_module(w.fresh_net())
     optimizer = fabric.setup_optimizers(w.optimizer(params=net.parameters()))
     head = net.module.head
-    batches = resident_slices(w)
 
-    def run() -> tuple[int, float]:
-        steps = 0
-        for epoch in range(w.epochs):
-            total, count = torch.zeros((), device=w.device), 0
-            for x, y in batches(epoch):
-                optimizer.zero_grad(set_to_none=True)
-                with fabric.autocast():
-                    loss = head.loss(net(x), y)
-                fabric.backward(loss)
-                optimizer.step()
-                total += loss.detach() * len(y)
-                count += len(y)
-                steps += 1
-        return steps, float(total) / count
+    def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        with fabric.autocast():
+            loss = head.loss(net(x), y)
+        fabric.backward(loss)
+        optimizer.step()
+        return loss
 
-    return timed(w, run)
+    return timed(w, epochs_of(w, resident_slices(w), step))
 
 
 def trainer_flags(w: Workload) -> dict[str, Any]:

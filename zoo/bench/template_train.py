@@ -13,15 +13,14 @@ that collates them, metrics updated and logged at every step, and Lightning's de
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import lightning.pytorch as L
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
 from torchmetrics import Accuracy, MeanMetric
 
-from zoo.bench.hand_train import epoch_order
+from zoo.bench.steps import EpochOrder  # the zoo's epoch order, so the batches are the same
 
 
 class DigitsDataset(Dataset):
@@ -35,20 +34,6 @@ class DigitsDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         return (self.x[i] / 16.0 - self.mean) / self.std, self.y[i]
-
-
-class ZooOrder(Sampler):
-    """The zoo's epoch order, so that this pipeline trains on the same batches."""
-
-    def __init__(self, n: int) -> None:
-        self.n, self.epoch = n, 0
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __iter__(self) -> Iterator[int]:
-        self.epoch += 1
-        return iter(epoch_order(self.n, self.epoch - 1).tolist())
 
 
 class DigitsModule(L.LightningModule):
@@ -126,7 +111,13 @@ def main(out: Path, epochs: int = 30) -> None:
     )
     trainer.fit(
         module,
-        DataLoader(data["train"], batch_size=64, sampler=ZooOrder(len(train))),
+        # its own generator: the loader's per-epoch seed must not shift the dropout stream
+        DataLoader(
+            data["train"],
+            batch_size=64,
+            sampler=EpochOrder(len(train)),
+            generator=torch.Generator(),
+        ),
         DataLoader(data["val"], batch_size=1024),
     )
     trainer.test(module, DataLoader(data["test"], batch_size=1024), ckpt_path="best", verbose=False)
