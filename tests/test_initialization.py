@@ -47,6 +47,13 @@ def test_every_model_takes_an_init_and_keeps_it_in_its_config(tmp_path):
     torch.testing.assert_close(again.eval()(x), net.eval()(x))
 
 
+def test_an_unknown_init_is_refused_before_training(tmp_path):
+    from zoo.cli.checks import ConfigError, check_config
+
+    with pytest.raises(ConfigError, match=r"model.init='xavier': expected one of default, "):
+        check_config(compose_train(["model.init=xavier"], tmp_path))
+
+
 def deep_mlp(init: str, activation: str) -> torch.nn.Module:
     torch.manual_seed(0)
     return zoo.create_model(

@@ -14,6 +14,7 @@ torch.optim's.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -105,6 +106,7 @@ class Best:
     path: torch.Tensor  # (steps + 1, 2)
 
 
+@functools.cache  # the table, the slopes, the ratios and the figure ask for the same runs
 def best_run(optimizer: str, kappa: float, rotated: bool, steps: int = 20_000) -> Best:
     """The fewest steps to the optimum over the optimiser's grid (ties: the smallest
     learning rate)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from zoo.initialization import SCHEMES
 from zoo.preprocessing import as_lists
 
 
@@ -96,6 +97,8 @@ def check_config(cfg: DictConfig) -> None:
         "a positive integer, or null for full-batch",
     )
     check_speedups(trainer)
+    init = (cfg.get("model") or {}).get("init", "default")
+    _require(init in SCHEMES, "model.init", init, f"one of {', '.join(SCHEMES)}")
     _require(isinstance(cfg.get("seed"), int), "seed", cfg.get("seed"), "an integer")
     ckpt = cfg.get("ckpt_path")
     _require(
