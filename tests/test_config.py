@@ -158,19 +158,32 @@ def _leaves(node: dict, prefix: str = ""):
 
 
 def test_experiments_state_only_what_differs_from_the_defaults():
+    """No experiment overrides a config group with the choice it already has: train.yaml's, or
+    that of the experiment it extends."""
     from omegaconf import OmegaConf
 
-    defaults = {}
+    train_choices = {}
     for entry in OmegaConf.load(CONF / "train.yaml").defaults:
         if isinstance(entry, DictConfig):
-            defaults |= dict(entry)
+            train_choices |= dict(entry)
     repeated = []
-    for name in EXPERIMENTS:
+
+    def choices(name: str) -> dict:
+        """The group choices after experiment `name`'s defaults list, noting repeated ones."""
+        chosen = dict(train_choices)
         for entry in OmegaConf.load(CONF / "experiment" / f"{name}.yaml").get("defaults", []):
+            if isinstance(entry, str) and entry != "_self_":  # an experiment it extends
+                chosen |= choices(entry)
             for key, choice in dict(entry).items() if isinstance(entry, DictConfig) else []:
                 group = key.removeprefix("override /")
-                if key.startswith("override /") and defaults.get(group) == choice:
-                    repeated.append(f"{name}: {key}: {choice}")
+                if key.startswith("override /"):
+                    if chosen.get(group) == choice:
+                        repeated.append(f"{name}: {key}: {choice}")
+                    chosen[group] = choice
+        return chosen
+
+    for name in EXPERIMENTS:
+        choices(name)
     assert not repeated
 
 

@@ -158,30 +158,31 @@ def test_small_students_prefer_low_temperatures(tmp_path, seed, figures):
 
 @pytest.mark.slow
 def test_a_student_learns_a_class_its_transfer_set_lacks(tmp_path, seed, figures):
-    """No 3 and no label in the transfer set: the teacher's soft targets still teach 3s, once
-    the never-tuned bias of class 3 is raised (Hinton et al. 2015, section 3).
+    """No 3 and no label in the transfer set: the teacher's soft targets still teach 3s, and
+    more once the never-tuned bias of class 3 is raised (Hinton et al. 2015, section 3).
 
-    Margins, measured on seeds 0, 1, 2: accuracy on 3s as trained > 0.1: 0.250, 0.239, 0.337
-    (std 0.054), worst - 2 std = 0.132; with the bias raised > 0.85 (was 0.75): 0.913, 0.924,
-    0.946 (std 0.017) -> 0.880. Negative control (in the test): alpha=1, the labels of the
-    same transfer set alone, scores 0.000 on 3s either way (all three seeds)."""
+    Margins, measured on seeds 0, 1, 2: accuracy on the 92 test 3s as trained >= 0.75: 0.880,
+    0.848, 0.902 (std 0.027), worst - 2 std = 0.794; with the bias raised by 1.0 >= 0.95:
+    0.967, 0.978, 0.978 (std 0.006) -> 0.955. Negative controls: alpha=1, the labels of the
+    same transfer set alone, scores 0.000 on 3s either way (in the test); the longer-trained,
+    batch-normed cnn.digits_teacher gives 0.478, 0.457, 0.424 (0.946, 0.957, 0.935 raised by
+    3.5); stopping early on val/loss (18-40 epochs) and cosine decay cost 0.03-0.05 each."""
     from zoo.cli.distill_report import measure, raise_bias
     from zoo.cli.run import train
     from zoo.data import DigitsDataModule
 
     x, y = DigitsDataModule(held_out_classes=[3]).load()["test"]  # standardised as in training
 
-    def accuracy_on_threes(alpha: float) -> tuple[float, float]:
-        overrides = ["experiment=distill_without_threes", f"task.alpha={alpha}", "logger=none"]
-        overrides.append(f"seed={seed}")
-        cfg = compose_train(overrides, tmp_path / str(alpha))
-        train(cfg)
-        student = zoo.load_checkpoint(tmp_path / str(alpha) / "checkpoints" / "last.ckpt")
-        raised = raise_bias(student, [3], 3.5)
+    def accuracy_on_threes(*overrides: str) -> tuple[float, float]:
+        out = tmp_path / "_".join(overrides)
+        run = ["experiment=distill_without_threes", *overrides, "logger=none", f"seed={seed}"]
+        train(compose_train(run, out))
+        student = zoo.load_checkpoint(out / "checkpoints" / "last.ckpt")
+        raised = raise_bias(student, [3], 1.0)
         return tuple(measure("student", s, x, y, classes=[3]).accuracy for s in (student, raised))
 
-    labels_alone = accuracy_on_threes(1.0)
-    as_trained, raised = accuracy_on_threes(0.0)
+    labels_alone = accuracy_on_threes("task.alpha=1.0", "trainer.max_epochs=20")
+    as_trained, raised = accuracy_on_threes()
     figures(
         labels_alone=labels_alone[0],
         labels_alone_raised=labels_alone[1],
@@ -189,7 +190,23 @@ def test_a_student_learns_a_class_its_transfer_set_lacks(tmp_path, seed, figures
         raised=raised,
     )
     assert labels_alone == (0.0, 0.0)  # from the labels alone, never a 3
-    assert as_trained > 0.1 and raised > 0.85
+    assert as_trained >= 0.75 and raised >= 0.95
+
+
+def test_the_soft_teacher_makes_the_missing_class_the_runner_up_twice_as_often():
+    """Why distill_without_threes learns from cnn.digits_soft_teacher: on the test digits that
+    are not 3s, it ranks 3 second 0.182 of the time; cnn.digits_teacher (batch norm, 80
+    epochs) 0.089, below the 1/9 of a runner-up drawn at random."""
+    from zoo.cli.distill_report import measure
+    from zoo.cli.sources import build_data, resolve
+
+    mass = {}
+    for name in ("cnn.digits_teacher", "cnn.digits_soft_teacher"):
+        resolved = resolve(name)
+        x, y = build_data(resolved.data).load()["test"]
+        mass[name] = measure(name, resolved.net, x, y, classes=[3]).runner_up
+    assert mass["cnn.digits_soft_teacher"] > 1.5 * mass["cnn.digits_teacher"], mass
+    assert mass["cnn.digits_teacher"] < 1 / 9 < mass["cnn.digits_soft_teacher"], mass
 
 
 @pytest.mark.slow

@@ -31,6 +31,9 @@ class Row:
     params: int
     batch_ms: float  # one forward pass over the whole test split
     single_ms: float  # one forward pass over one sample
+    # with chosen classes: how often one of them is the runner-up on the other samples, the
+    # soft-target mass a student whose transfer set lacks them can learn them from
+    runner_up: float | None = None
 
 
 def count_parameters(net: nn.Module) -> int:
@@ -62,12 +65,18 @@ def raise_bias(net: nn.Module, classes: list[int], amount: float) -> nn.Module:
 
 @torch.inference_mode()
 def measure(name: str, net: nn.Module, x: torch.Tensor, y: torch.Tensor, classes=None) -> Row:
-    """Accuracy of `net`'s predicted classes on (x, y), restricted to `classes` if given."""
-    predicted = net.eval().head.predict(net(x))
+    """Accuracy of `net`'s predicted classes on (x, y), restricted to `classes` if given; then
+    also how often one of `classes` comes second on the samples of the other classes."""
+    logits = net.eval()(x)
+    predicted = net.head.predict(logits)
     chosen = torch.isin(y, torch.tensor(classes)) if classes else torch.ones_like(y, dtype=bool)
     if not chosen.any():
         raise ValueError(f"no test sample of classes {classes} for {name}")
     correct = predicted[chosen] == y[chosen]
+    runner_up = None
+    if classes and not chosen.all():
+        second = logits[~chosen].topk(2, dim=-1).indices[:, 1]
+        runner_up = torch.isin(second, torch.tensor(classes)).float().mean().item()
     return Row(
         name=name,
         accuracy=correct.float().mean().item(),
@@ -75,6 +84,7 @@ def measure(name: str, net: nn.Module, x: torch.Tensor, y: torch.Tensor, classes
         params=count_parameters(net),
         batch_ms=latency_ms(net, x),
         single_ms=latency_ms(net, x[:1]),
+        runner_up=runner_up,
     )
 
 
@@ -89,6 +99,8 @@ def table(rows: list[Row], classes: list[int] | None = None) -> str:
     scope = f"acc (classes {', '.join(map(str, classes))})" if classes else "test acc"
     header = ["model", scope, "errors", "params", "compression", "ms / test split", "speed-up"]
     header += ["ms / image", "speed-up"]
+    if classes:
+        header.append("runner-up on other classes")
     cells = [
         [
             *(
@@ -100,6 +112,7 @@ def table(rows: list[Row], classes: list[int] | None = None) -> str:
             ),
             *(f"{r.batch_ms:.2f}", times(base.batch_ms / r.batch_ms)),
             *(f"{r.single_ms:.3f}", times(base.single_ms / r.single_ms)),
+            *([f"{r.runner_up:.3f}" if r.runner_up is not None else ""] if classes else []),
         ]
         for r in rows
     ]
