@@ -8,6 +8,7 @@ import torch
 from zoo import figures
 from zoo.cli.adversarial import curves_figure
 from zoo.cli.compare_runs import sweep_title
+from zoo.generalization import overfit_figure
 from zoo.plots import pyplot
 
 
@@ -64,6 +65,8 @@ def test_curves_say_what_they_plot():
     assert all(labelled(ax) and legend_entries(ax) for ax in init.axes)
     samples = figures.samples_figure(torch.rand(8, 1, 8, 8), rows=2)
     assert "samples" in samples.axes[0].get_title()
+    overfit = overfit_figure([1.0, 0.1, 0.01], [1.0, 0.5, 0.6])
+    assert labelled(overfit.axes[0]) and len(legend_entries(overfit.axes[0])) == 2
     attacks = curves_figure({"cnn": {"fgsm": [0.9, 0.5], "pgd": [0.9, 0.3]}}, [0.0, 0.1])
     assert labelled(attacks.axes[0]) and legend_entries(attacks.axes[0]) == ["cnn fgsm", "cnn pgd"]
 

@@ -100,6 +100,8 @@ def check_config(cfg: DictConfig) -> None:
     init = (cfg.get("model") or {}).get("init", "default")
     _require(init in SCHEMES, "model.init", init, f"one of {', '.join(SCHEMES)}")
     _require(isinstance(cfg.get("seed"), int), "seed", cfg.get("seed"), "an integer")
+    weights = cfg.get("test_weights", "best")
+    _require(weights in ("best", "last"), "test_weights", weights, "'best' or 'last'")
     ckpt = cfg.get("ckpt_path")
     _require(
         ckpt is None or Path(ckpt).is_file(),

@@ -165,7 +165,8 @@ def fit(cfg: DictConfig, trainer: Any, task: Any, datamodule: Any, start: dict[s
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
-    """Train (and test with the best checkpoint) as the config says; return the metrics."""
+    """Train (and test the best or the last weights, `cfg.test_weights`) as the config says;
+    return the metrics."""
     check_config(cfg)
     start = resume_point(cfg)
     output_dir = Path(cfg.paths.output_dir)
@@ -182,6 +183,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}
     if cfg.get("test", True) and getattr(datamodule, "has_test", True):  # arrays may have none
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        if cfg.get("test_weights", "best") == "last":
+            best = ""  # the weights the fit ended with
         trainer.test(task, datamodule=datamodule, ckpt_path=best or None, verbose=False)
         metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}
     return metrics

@@ -45,6 +45,26 @@ def stratified_split(
     return {"train": train, "val": val, "test": test}
 
 
+def training_subset(
+    y: torch.Tensor, train: torch.Tensor, size: int | float, seed: int
+) -> torch.Tensor:
+    """`size` of the training indices `train` (a count, or a fraction in (0, 1)), every class
+    in the same proportions: a small labelled set drawn from the same split."""
+    from sklearn.model_selection import train_test_split
+
+    classes = len(y[train].unique())
+    count = size if isinstance(size, int) else round(size * len(train))
+    if isinstance(size, bool) or not (
+        (isinstance(size, int) or 0 < size < 1) and classes <= count < len(train)
+    ):
+        raise ValueError(
+            f"data.train_size={size}: expected a count from {classes} (one per class) to "
+            f"{len(train) - 1}, or a fraction of the {len(train)} training images"
+        )
+    kept, _ = train_test_split(train, train_size=count, stratify=y[train], random_state=seed)
+    return kept
+
+
 def repeated_digit_splits(copies: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """The default 40/10/50 split of the bundled digits, each image and label `copies` times,
     for generated variants that draw something new for every copy."""
@@ -65,6 +85,8 @@ class DigitsDataModule(InMemoryDataModule):
     afresh each batch (the augmentation behind the strong digit teachers of Hinton et al.).
     `held_out_classes` leaves those digits out of the train and val splits, the test split
     keeps them: e.g. a distillation transfer set without any 3 (Hinton et al. 2015, 3).
+    `train_size` keeps that many training images (or that fraction), stratified: the small
+    labelled sets of overfitting and label-efficiency experiments; val and test stay whole.
     """
 
     input_shape = (1, 8, 8)
@@ -79,13 +101,14 @@ class DigitsDataModule(InMemoryDataModule):
         split_seed: int = 0,
         jitter: int = 0,
         held_out_classes: list[int] | None = None,
+        train_size: int | float | None = None,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
     ) -> None:
         super().__init__(batch_size, eval_batch_size)
         if not 0 <= jitter <= 2:
             raise ValueError(f"data.jitter must be 0, 1 or 2 pixels, got {jitter}")
-        self.jitter = jitter
+        self.jitter, self.train_size = jitter, train_size
         self.held_out_classes = sorted(held_out_classes or [])
         if not set(self.held_out_classes) < set(range(10)):
             raise ValueError(
@@ -118,6 +141,10 @@ class DigitsDataModule(InMemoryDataModule):
         held_out = torch.isin(digit, torch.tensor(self.held_out_classes, dtype=digit.dtype))
         for split in ("train", "val"):
             index[split] = index[split][~held_out[index[split]]]
+        if self.train_size is not None:
+            index["train"] = training_subset(
+                digit, index["train"], self.train_size, self.split_seed
+            )
         return {k: (x[i], y[i]) for k, i in index.items()}
 
     @property

@@ -1,0 +1,89 @@
+"""The generalisation gap: a classifier's loss on its own training split, measured as the
+validation loss is (eval mode, clean inputs), next to the validation and test losses. Learning
+is not only optimising: a global minimum of the training loss can be overfitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as L
+import torch
+
+from zoo.figures import save
+from zoo.plots import pyplot
+
+
+@torch.no_grad()
+def split_loss_and_accuracy(net: torch.nn.Module, split: tuple[torch.Tensor, ...]) -> tuple:
+    """(loss, accuracy) of `net` (eval mode, no dropout, no augmentation) on a whole split."""
+    *inputs, y = split
+    was_training = net.training
+    net.eval()
+    logits = net(*inputs)
+    net.train(was_training)
+    loss = net.head.loss(logits, y)
+    return loss.item(), (net.head.predict(logits) == y).float().mean().item()
+
+
+class GeneralizationGap(L.Callback):
+    """Logs `train_eval/loss` and `train_eval/acc` (the training split, evaluated as the
+    validation split is) every validation epoch, and at test time `test/train_loss`,
+    `test/train_acc` and `test/gap` (test loss - training loss, the weights under test). At
+    the end of the fit it writes `overfit.png`: both losses by epoch."""
+
+    def __init__(self, filename: str = "overfit.png") -> None:
+        self.filename = filename
+        self.curves: dict[str, list[float]] = {"train": [], "val": []}
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not hasattr(trainer.datamodule, "training_tensors"):
+            raise TypeError(
+                f"GeneralizationGap needs in-memory data, got {type(trainer.datamodule).__name__}"
+            )
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        loss, acc = split_loss_and_accuracy(pl_module.net, trainer.datamodule.splits["train"])
+        pl_module.log_dict({"train_eval/loss": loss, "train_eval/acc": acc})
+        self.curves["train"].append(loss)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if "val/loss" in trainer.callback_metrics and len(self.curves["val"]) < len(
+            self.curves["train"]
+        ):
+            self.curves["val"].append(float(trainer.callback_metrics["val/loss"]))
+
+    def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        datamodule = trainer.datamodule
+        train_loss, train_acc = split_loss_and_accuracy(pl_module.net, datamodule.splits["train"])
+        test_loss, _ = split_loss_and_accuracy(pl_module.net, datamodule.splits["test"])
+        pl_module.log_dict(
+            {
+                "test/train_loss": train_loss,
+                "test/train_acc": train_acc,
+                "test/gap": test_loss - train_loss,
+            }
+        )
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.is_global_zero and self.curves["train"]:
+            path = Path(trainer.default_root_dir) / self.filename
+            save(overfit_figure(self.curves["train"], self.curves["val"]), path)
+
+
+def overfit_figure(train: list[float], val: list[float]) -> Any:
+    """Training-split and validation loss by epoch, on a log scale."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(range(1, len(train) + 1), train, label="training split (eval mode)")
+    ax.plot(range(1, len(val) + 1), val, label="validation split")
+    ax.set(
+        xlabel="epoch",
+        ylabel="cross-entropy (nats, log scale)",
+        yscale="log",
+        title="loss on the training and validation splits",
+    )
+    ax.legend()
+    return fig
