@@ -124,9 +124,29 @@ def check_input_shape(shape: Any, datamodule: Any) -> None:
     )
 
 
+def check_last_training_batch(net: Any, datamodule: Any) -> None:
+    """A last training batch of one sample cannot be batch-normalised (BatchNorm1d raises at
+    the end of the first epoch): refused before training, naming the way out."""
+    import torch
+
+    batch = getattr(datamodule, "batch_size", None)
+    in_memory = hasattr(datamodule, "training_tensors")
+    if not batch or not in_memory or getattr(datamodule, "drop_last", False):
+        return
+    samples = len(datamodule.training_tensors()[0])
+    if samples % batch == 1 and any(isinstance(m, torch.nn.BatchNorm1d) for m in net.modules()):
+        raise ConfigError(
+            f"data.batch_size={batch}: the {samples} training samples leave a last batch of "
+            "one, which batch norm cannot normalise; expected data.drop_last=true or another "
+            "batch size",
+            key="data.batch_size",
+        )
+
+
 def check_model_fits_data(net: Any, datamodule: Any) -> None:
     """The model takes the data's samples and its head answers the data's question."""
     check_input_shape(getattr(net, "input_shape", ()), datamodule)
+    check_last_training_batch(net, datamodule)
     if datamodule.problem == "segmentation":  # one logit map per class, no head
         classes = getattr(net, "num_classes", None)
         _require(

@@ -4,6 +4,8 @@
     zoo-compare-runs logs/optimizers_digits/multiruns/<time>       # train/loss per epoch
     zoo-compare-runs logs/depth_digits/multiruns/<time> --metric test/acc \\
         --x model.backbone.depth --group model.backbone.kind                  # final value vs depth
+    zoo-compare-runs logs/batch_size_digits/multiruns/<time> --metric val/acc \\
+        --over time/train_s --target 0.95     # by epoch and by seconds; when each reached 0.95
 
 Runs are labelled by the overrides that differ between them (e.g. `optimizer=momentum`); the
 values come from the CSV logger's `metrics.csv`.
@@ -80,14 +82,32 @@ def read_runs(sweep_dir: Path) -> list[Run]:
     ]
 
 
-def plot_curves(ax, runs: list[Run], metric: str) -> None:
-    """`metric` per epoch, one line per run."""
+def plot_curves(ax, runs: list[Run], metric: str, over: str = "epoch") -> None:
+    """`metric` against `over` (the epoch, or a logged value such as time/train_s), one line
+    per run."""
     for run in runs:
-        points = [(r["epoch"], r[metric]) for r in run.epochs if metric in r]
+        points = [(r[over], r[metric]) for r in run.epochs if metric in r and over in r]
         if not points:
-            raise KeyError(f"metric {metric!r} not logged in run {run.label!r}")
+            raise KeyError(f"metric {metric!r} (against {over!r}) not logged in run {run.label!r}")
         ax.plot(*zip(*points, strict=True), label=run.label)
-    ax.set(xlabel="epoch", ylabel=metric, yscale="log" if "loss" in metric else "linear")
+    seconds = over.endswith("_s")  # times span orders of magnitude across batch sizes
+    ax.set(
+        xlabel=f"{over} (seconds, log scale)" if seconds else over,
+        xscale="log" if seconds else "linear",
+        ylabel=metric,
+        yscale="log" if "loss" in metric else "linear",
+    )
+
+
+def reached(run: Run, metric: str, target: float, over: str) -> float:
+    """The first value of `over` at which `metric` reached `target` (fell to it, for a loss),
+    or nan if it never did."""
+    for row in run.epochs:
+        if metric in row and over in row:
+            value = row[metric]
+            if (value <= target) if "loss" in metric else (value >= target):
+                return row[over] + (1 if over == "epoch" else 0)  # epochs trained, from 1
+    return float("nan")
 
 
 def plot_against(ax, runs: list[Run], metric: str, x: str, group: str | None) -> None:
@@ -116,19 +136,30 @@ def sweep_title(sweep_dir: Path, metric: str, x: str | None) -> str:
 
 
 def compare(
-    sweep_dir: Path, metric: str = "train/loss", x: str | None = None, group: str | None = None
+    sweep_dir: Path,
+    metric: str = "train/loss",
+    x: str | None = None,
+    group: str | None = None,
+    over: str | None = None,
+    target: float | None = None,
 ) -> tuple[Path, str]:
-    """Write the plot and `summary.md` into `sweep_dir`; return the plot's path and the table."""
+    """Write the plot and `summary.md` into `sweep_dir`; return the plot's path and the table.
+    `over` adds a second panel, `metric` against that logged value; `target` adds the epoch
+    (and the `over` value) at which each run first reached it to the table."""
     plt = pyplot()
 
     runs = read_runs(sweep_dir)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, axes = plt.subplots(1, 2 if over else 1, figsize=(11 if over else 6, 4), squeeze=False)
+    ax = axes[0, 0]
     if x:
         plot_against(ax, runs, metric, x, group)
     else:
         plot_curves(ax, runs, metric)
     ax.set_title(sweep_title(sweep_dir, metric, x))
     ax.legend()
+    if over:
+        plot_curves(axes[0, 1], runs, metric, over)
+        axes[0, 1].set_title(f"{metric} against {over}")
     fig.tight_layout()
     plot = sweep_dir / (
         metric.replace("/", "_") + (f"_vs_{x.split('.')[-1]}" if x else "") + ".png"
@@ -139,6 +170,11 @@ def compare(
     columns = sorted({k for run in runs for k in run.final})
     nan = float("nan")
     rows = [[r.label, *(r.final.get(c, nan) for c in columns)] for r in runs]
+    if target is not None:
+        to_target = ["epoch", *([over] if over else [])]
+        columns += [f"{o} to {metric} {target}" for o in to_target]
+        for row, run in zip(rows, runs, strict=True):
+            row += [reached(run, metric, target, o) for o in to_target]
     summary = markdown_table(["run", *columns], rows, digits=4)
     (sweep_dir / "summary.md").write_text(summary + "\n")
     return plot, summary
@@ -152,8 +188,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--group", default=None, help="with --x: one line per value of this override"
     )
+    parser.add_argument(
+        "--over", default=None, help="a second panel: the metric against this logged value"
+    )
+    parser.add_argument(
+        "--target", type=float, default=None, help="tabulate when each run reached this value"
+    )
     args = parser.parse_args(argv)
-    plot, summary = or_exit(lambda: compare(args.sweep_dir, args.metric, args.x, args.group))
+    plot, summary = or_exit(
+        lambda: compare(args.sweep_dir, args.metric, args.x, args.group, args.over, args.target)
+    )
     print(summary)
     print(f"plot: {plot}")
 

@@ -51,13 +51,18 @@ class InMemoryDataModule(L.LightningDataModule):
     raw_max: float = 1.0
     standardize_dims: tuple[int, ...] | None = (0, 1, 2, 3)
 
-    def __init__(self, batch_size: int | None = 64, eval_batch_size: int = 1024) -> None:
+    def __init__(
+        self, batch_size: int | None = 64, eval_batch_size: int = 1024, drop_last: bool = False
+    ) -> None:
         super().__init__()
         if batch_size is not None and batch_size <= 0:
             raise ValueError(
                 f"data.batch_size must be positive or null (full batch), got {batch_size}"
             )
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        # training leaves out a last batch smaller than batch_size (too noisy a step, or one
+        # sample that batch norm cannot normalise)
+        self.drop_last = drop_last
         self.splits: dict[str, Split] = {}
         self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
         self.attached: torch.Tensor | None = None
@@ -185,7 +190,11 @@ class InMemoryDataModule(L.LightningDataModule):
         training = split == "train"
         tensors = self.training_tensors() if training else self.splits[split]
         return TensorBatches(
-            *tensors, batch_size=batch_size, shuffle=shuffle, **self.sharding(training)
+            *tensors,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last=training and self.drop_last,
+            **self.sharding(training),
         )
 
     def train_dataloader(self) -> TensorBatches:

@@ -104,8 +104,9 @@ class DigitsDataModule(InMemoryDataModule):
         train_size: int | float | None = None,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         if not 0 <= jitter <= 2:
             raise ValueError(f"data.jitter must be 0, 1 or 2 pixels, got {jitter}")
         self.jitter, self.train_size = jitter, train_size
