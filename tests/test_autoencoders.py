@@ -76,6 +76,7 @@ def test_nonlinear_autoencoder_beats_pca_at_the_same_bottleneck(k, digits, tmp_p
     pca = pca_error(digits, k)
     figures(ae=metrics["test/loss"], pca=pca, ratio=metrics["test/loss"] / pca)
     assert metrics["test/loss"] < 0.85 * pca
+    assert metrics["test/pca_loss"] == pytest.approx(pca, rel=1e-4)  # the run prints PCA's
 
 
 @pytest.mark.slow

@@ -26,7 +26,20 @@ def test_ruff_is_clean(command):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def card_numbers(card: dict) -> list[float]:
+    """Every number a card holds: its metrics, and the settings of its data and task."""
+    found = []
+    for value in card.values():
+        if isinstance(value, dict):
+            found += card_numbers(value)
+        elif isinstance(value, float | int) and not isinstance(value, bool):
+            found.append(float(value))
+    return found
+
+
 def test_readme_table_matches_the_model_cards():
+    """Each shipped model's row names its command and parameter count, and every number of its
+    result cell is one its card holds (as rounded there; degrees, nats and the like as is)."""
     import zoo
 
     rows = {
@@ -38,3 +51,8 @@ def test_readme_table_matches_the_model_cards():
         card = zoo.model_card(name)
         assert f"{card['num_params']:,}" in rows[name], name
         assert card["command"] in rows[name], name
+        numbers = card_numbers(card)
+        for quoted in re.findall(r"\d+\.\d+", rows[name].split("|")[3]):
+            digits = len(quoted.split(".")[1])
+            held = any(round(abs(v), digits) == float(quoted) for v in numbers)
+            assert held, f"{name}: README quotes {quoted}, its card holds no such number"

@@ -18,7 +18,8 @@ class AdversarialTrainingTask(SupervisedTask):
     """`SupervisedTask` whose training batches are doubled with their PGD perturbations of
     L-inf radius `epsilon` (pixel units: a fraction of the intensity range); `steps=1` is FGSM.
     The valid input range comes from the preprocessing record of the data (`net.pretrained_cfg`,
-    set when training starts; `zoo.preprocessing.input_range`)."""
+    set when training starts; `zoo.preprocessing.input_range`). The test split is also scored
+    under that attack: `test/robust_acc`."""
 
     def __init__(
         self, net: nn.Module, *, epsilon: float = 0.1, steps: int = 5, **kwargs: Any
@@ -43,17 +44,26 @@ class AdversarialTrainingTask(SupervisedTask):
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Adversarial versions of x against the current weights (batch norm in eval mode)."""
+        if self.bounds is None:  # a test without a fit: the range from the net's own record
+            self.bounds = tuple(b.to(x.device) for b in input_range(self.net.pretrained_cfg))
         low, high = self.bounds
+        was_training = self.net.training
         self.net.eval()
-        with torch.enable_grad():
+        # Lightning tests under inference mode, where no gradient flows: leave it for the attack
+        with torch.inference_mode(False), torch.enable_grad():
+            x, y = x.clone(), y.clone()  # tensors made in inference mode cannot enter autograd
             if self.steps == 1:
                 adversarial = fgsm(self.net, x, y, self.epsilon, low, high)
             else:
                 adversarial = pgd(self.net, x, y, self.epsilon, low, high, self.steps)
-        self.net.train()
+        self.net.train(was_training)
         return adversarial
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        if stage == "test":  # and the accuracy under the attack it was trained against
+            x, y = batch
+            robust = self.net.head.predict(self.net(self.perturb(x, y))) == y
+            self.log("test/robust_acc", robust.float().mean(), batch_size=len(y))
         if stage != "train":
             return super()._step(batch, stage)
         x, y = batch

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.baselines import squared_error_per_sample
+from zoo.baselines import PCA, squared_error_per_sample
 from zoo.blocks.noise import corrupt
 from zoo.tasks.base import ZooTask
 
@@ -17,7 +17,9 @@ class ReconstructionTask(ZooTask):
 
     Batches are `(x, *ignored)` (labels are not used). With `eval_corruption`, validation and
     test feed the net a corrupted x (a fixed draw per batch) and score the clean x: the
-    denoising error. Logged: `stage/loss` (squared error per sample).
+    denoising error. Logged: `stage/loss` (squared error per sample), and `test/pca_loss`, the
+    error of PCA with as many components as the net's code has, fitted on the training split
+    and fed the same inputs: the linear baseline an autoencoder is read against.
     """
 
     produces = "reconstruction"
@@ -32,6 +34,16 @@ class ReconstructionTask(ZooTask):
     ) -> None:
         super().__init__(net, **kwargs)
         self.eval_corruption, self.eval_noise_level = eval_corruption, eval_noise_level
+        self.pca: PCA | None = None
+
+    @torch.no_grad()
+    def on_test_epoch_start(self) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        encoder = getattr(self.net, "encoder", None)
+        if encoder is None or not hasattr(datamodule, "training_tensors"):
+            return
+        x = datamodule.training_tensors()[0]
+        self.pca = PCA(encoder(x[:1])[0].numel()).fit(x)
 
     def _inputs(self, x: torch.Tensor, stage: str, batch_idx: int) -> torch.Tensor:
         if stage == "train" or self.eval_corruption is None:
@@ -43,8 +55,12 @@ class ReconstructionTask(ZooTask):
         self, batch: tuple[torch.Tensor, ...], stage: str, batch_idx: int = 0
     ) -> torch.Tensor:
         x = batch[0]
-        loss = squared_error_per_sample(self.net(self._inputs(x, stage, batch_idx)), x)
+        inputs = self._inputs(x, stage, batch_idx)
+        loss = squared_error_per_sample(self.net(inputs), x)
         self.log_loss(stage, loss, len(x))
+        if stage == "test" and self.pca is not None:
+            pca_loss = squared_error_per_sample(self.pca.reconstruct(inputs), x)
+            self.log("test/pca_loss", pca_loss, batch_size=len(x))
         return loss
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
