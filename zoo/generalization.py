@@ -67,6 +67,12 @@ class GeneralizationGap(L.Callback):
             }
         )
 
+    def state_dict(self) -> dict[str, list[float]]:  # a resumed run draws its whole curves
+        return self.curves
+
+    def load_state_dict(self, state_dict: dict[str, list[float]]) -> None:
+        self.curves = {k: list(v) for k, v in state_dict.items()}
+
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.is_global_zero and self.curves["train"]:
             path = Path(trainer.default_root_dir) / self.filename
