@@ -76,3 +76,31 @@ def test_a_sweep_plot_is_titled_by_what_it_shows_not_by_its_timestamp(tmp_path):
     title = sweep_title(sweep, "train/loss", None)
     assert title == "optimizers_digits: train/loss by epoch, one line per run"
     assert "2026" not in sweep_title(sweep, "test/acc", "model.init")
+
+
+def test_feature_visualisations_name_what_each_image_excites():
+    from zoo.cli.feature_vis import feature_vis_figure
+
+    fig = feature_vis_figure(torch.rand(3, 1, 8, 8), [0, 1, 2], "class", torch.tensor([0.9] * 3))
+    *images, bar = fig.axes
+    assert [ax.get_title() for ax in images] == [f"class {i}\np=0.90" for i in range(3)]
+    assert "optimised to excite each class" in fig._suptitle.get_text()
+    assert bar.get_ylabel().startswith("ink")
+
+
+def test_a_sweep_against_seconds_labels_both_panels(tmp_path):
+    from zoo.cli.compare_runs import compare, read_runs, sweep_figure
+
+    sweep = tmp_path / "batch_size_digits" / "multiruns" / "now"
+    for run, batch in enumerate((8, 64)):
+        folder = sweep / str(run)
+        (folder / ".hydra").mkdir(parents=True)
+        (folder / ".hydra" / "overrides.yaml").write_text(f"- data.batch_size={batch}\n")
+        rows = [f"{e},{0.5 + 0.1 * e},{0.01 * batch * (e + 1)}" for e in range(3)]
+        (folder / "metrics.csv").write_text("epoch,val/acc,time/train_s\n" + "\n".join(rows))
+    plot, summary = compare(sweep, "val/acc", over="time/train_s", target=0.65)
+    assert plot.exists() and "time/train_s to val/acc 0.65" in summary
+    fig = sweep_figure(read_runs(sweep), "title", "val/acc", over="time/train_s")
+    for ax in fig.axes:
+        assert labelled(ax) and len(legend_entries(ax)) == 2
+    assert fig.axes[1].get_xscale() == "log"

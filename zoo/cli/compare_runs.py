@@ -17,6 +17,7 @@ import argparse
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from zoo.cli.common import markdown_table, or_exit
 from zoo.plots import pyplot
@@ -135,6 +136,33 @@ def sweep_title(sweep_dir: Path, metric: str, x: str | None) -> str:
     return f"{experiment}: {shown}"
 
 
+def sweep_figure(
+    runs: list[Run],
+    title: str,
+    metric: str,
+    x: str | None = None,
+    group: str | None = None,
+    over: str | None = None,
+) -> Any:
+    """`metric` by epoch (or against the override `x`), and against the logged `over` in a
+    second panel when given."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2 if over else 1, figsize=(11 if over else 6, 4), squeeze=False)
+    ax = axes[0, 0]
+    if x:
+        plot_against(ax, runs, metric, x, group)
+    else:
+        plot_curves(ax, runs, metric)
+    ax.set_title(title)
+    ax.legend()
+    if over:
+        plot_curves(axes[0, 1], runs, metric, over)
+        axes[0, 1].set_title(f"{metric} against {over}")
+        axes[0, 1].legend()
+    fig.tight_layout()
+    return fig
+
+
 def compare(
     sweep_dir: Path,
     metric: str = "train/loss",
@@ -146,26 +174,13 @@ def compare(
     """Write the plot and `summary.md` into `sweep_dir`; return the plot's path and the table.
     `over` adds a second panel, `metric` against that logged value; `target` adds the epoch
     (and the `over` value) at which each run first reached it to the table."""
-    plt = pyplot()
-
     runs = read_runs(sweep_dir)
-    fig, axes = plt.subplots(1, 2 if over else 1, figsize=(11 if over else 6, 4), squeeze=False)
-    ax = axes[0, 0]
-    if x:
-        plot_against(ax, runs, metric, x, group)
-    else:
-        plot_curves(ax, runs, metric)
-    ax.set_title(sweep_title(sweep_dir, metric, x))
-    ax.legend()
-    if over:
-        plot_curves(axes[0, 1], runs, metric, over)
-        axes[0, 1].set_title(f"{metric} against {over}")
-    fig.tight_layout()
+    fig = sweep_figure(runs, sweep_title(sweep_dir, metric, x), metric, x, group, over)
     plot = sweep_dir / (
         metric.replace("/", "_") + (f"_vs_{x.split('.')[-1]}" if x else "") + ".png"
     )
     fig.savefig(plot, dpi=120)
-    plt.close(fig)
+    pyplot().close(fig)
 
     columns = sorted({k for run in runs for k in run.final})
     nan = float("nan")

@@ -10,23 +10,49 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from zoo.analysis.feature_vis import visualize
 from zoo.cli.common import SOURCE_HELP, or_exit, positive_int
 from zoo.preprocessing import input_range
 
 
-def save_grid(images: torch.Tensor, low: torch.Tensor, high: torch.Tensor, path: Path) -> Path:
-    """The images as pixels in [0, 1], side by side in one PNG, enlarged to at least 64 px."""
-    from torchvision.utils import save_image
+def feature_vis_figure(
+    pixels: torch.Tensor, targets: list[int], kind: str, confidence: torch.Tensor | None = None
+) -> Any:
+    """The optimised inputs (pixels in [0, 1]) side by side, each titled by the class or
+    channel it excites (and the net's confidence in that class), on a white-to-black scale."""
+    from zoo.plots import pyplot
 
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(targets), figsize=(1.1 * len(targets) + 0.6, 1.9))
+    axes = axes if len(targets) > 1 else [axes]
+    for i, (ax, target) in enumerate(zip(axes, targets, strict=True)):
+        image = ax.imshow(pixels[i].mean(0).cpu(), cmap="gray_r", vmin=0, vmax=1)
+        title = f"{kind} {target}"
+        ax.set_title(title + (f"\np={confidence[i]:.2f}" if confidence is not None else ""))
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(image, ax=list(axes), label="ink (0 = blank, 1 = full)", fraction=0.02)
+    fig.suptitle(f"inputs optimised to excite each {kind} (gradient ascent from grey noise)")
+    return fig
+
+
+def save_grid(
+    images: torch.Tensor,
+    low: torch.Tensor,
+    high: torch.Tensor,
+    path: Path,
+    targets: list[int],
+    kind: str = "class",
+    confidence: torch.Tensor | None = None,
+) -> Path:
+    """The images as pixels in [0, 1], side by side in one titled PNG."""
     pixels = ((images - low) / (high - low)).clamp(0, 1)
-    scale = max(1, 64 // pixels.shape[-2])
-    pixels = F.interpolate(pixels, scale_factor=scale, mode="nearest")
-    save_image(pixels, path, nrow=len(images), padding=scale)
+    fig = feature_vis_figure(pixels, targets, kind, confidence)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     return path
 
 
@@ -45,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     low, high = input_range(net.pretrained_cfg)
     targets = args.targets or list(range(8 if args.layer else net.head.num_outputs))
     images = or_exit(lambda: visualize(net, targets, low, high, args.layer, args.steps))
+    confidence = None
     if args.layer is None:
         with torch.no_grad():
             confidence = net.head.predict_proba(net(images))[torch.arange(len(targets)), targets]
@@ -52,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
             "target confidence: "
             + " ".join(f"{t}:{c:.3f}" for t, c in zip(targets, confidence, strict=True))
         )
-    print(f"grid: {save_grid(images, low, high, args.out)}")
+    kind = "channel" if args.layer else "class"
+    print(f"grid: {save_grid(images, low, high, args.out, targets, kind, confidence)}")
 
 
 if __name__ == "__main__":
