@@ -104,3 +104,12 @@ def test_a_sweep_against_seconds_labels_both_panels(tmp_path):
     for ax in fig.axes:
         assert labelled(ax) and len(legend_entries(ax)) == 2
     assert fig.axes[1].get_xscale() == "log"
+
+
+def test_a_rollout_shows_inputs_over_their_heat_maps_on_one_colour_scale():
+    rollout = torch.rand(3, 4, 4)
+    fig = figures.rollout_figure(torch.rand(3, 1, 8, 8), rollout)
+    *panels, bar = fig.axes
+    assert panels[0].get_ylabel() == "input" and panels[3].get_ylabel() == "rollout"
+    assert "attention rollout" in fig._suptitle.get_text() and bar.get_ylabel()
+    assert {panel.get_images()[0].get_clim() for panel in panels[3:]} == {(0, float(rollout.max()))}

@@ -417,6 +417,31 @@ def _(draw):
     return Case(net, (r(n, c, side, side),), (n, k, side, side), (r(n, c + 1, side, side),))
 
 
+@spec(P.PatchEmbedding)
+def _(draw):
+    n, c, p, e = size(draw, 1, 3), size(draw, 1, 3), size(draw, 1, 3), size(draw, 2, 8)
+    side = p * size(draw, 1, 3)
+    net = P.PatchEmbedding(c, p, e)
+    tokens = (side // p) ** 2
+    return Case(net, (r(n, c, side, side),), (n, tokens, e), (r(n, c + 1, side, side),))
+
+
+@spec(P.ViTEncoder)
+def _(draw):
+    n, c, p = size(draw, 1, 3), size(draw, 1, 2), size(draw, 1, 2)
+    heads, side = size(draw, 1, 2), p * size(draw, 1, 3)
+    net = P.ViTEncoder(
+        (c, side, side),
+        patch_size=p,
+        embed_dim=4 * heads,
+        depth=size(draw, 1, 2),
+        num_heads=heads,
+        positions=draw(st.sampled_from(["learned", "sinusoidal", "none"])),
+        pool=draw(st.sampled_from(["cls", "attention"])),
+    )
+    return Case(net, (r(n, c, side, side),), (n, 4 * heads), (r(n, c + 1, side, side),))
+
+
 # ---- the properties -------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from zoo.cli.checks import ConfigError
 from zoo.cli.run import build, train
 
 TORCHVISION = ("mnist", "fashion_mnist", "cifar10")
-CLASSIFIERS = ("cnn", "mlp", "deep_mlp")
+CLASSIFIERS = ("cnn", "mlp", "deep_mlp", "vit")
 AUTOENCODERS = (("autoencoder", "reconstruction"), ("conv_autoencoder", "reconstruction"))
 AUTOENCODERS += (("vae", "vae"),)
 IMAGE_DATA = ("digits", *TORCHVISION)

@@ -126,6 +126,41 @@ class AttentionFigure(L.Callback):
         save(figure, Path(trainer.default_root_dir) / "attention.png")
 
 
+class RolloutFigure(L.Callback):
+    """On test end, write `rollout.png`: `count` test images and, under each, the attention
+    rollout of a vision transformer (`net.backbone.attention_rollout`)."""
+
+    def __init__(self, count: int = 8) -> None:
+        self.count = count
+
+    @torch.no_grad()
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        backbone = getattr(pl_module.net, "backbone", None)
+        if not trainer.is_global_zero or not hasattr(backbone, "attention_rollout"):
+            return
+        x = trainer.datamodule.splits["test"][0][: self.count]
+        figure = rollout_figure(x, backbone.eval().attention_rollout(x))
+        save(figure, Path(trainer.default_root_dir) / "rollout.png")
+
+
+def rollout_figure(images: torch.Tensor, rollout: torch.Tensor) -> Any:
+    """Images (N, C, H, W) in the top row, their attention rollout (N, h, w) below it."""
+    plt = pyplot()
+    n, top = len(images), float(rollout.max())  # one colour scale for every image
+    fig, axes = plt.subplots(2, n, figsize=(1.2 * n + 0.8, 2.9), squeeze=False)
+    for i in range(n):
+        axes[0, i].imshow(images[i].mean(0).cpu(), cmap="gray_r")
+        heat = axes[1, i].imshow(rollout[i].cpu(), cmap="viridis", vmin=0, vmax=top)
+        for ax in axes[:, i]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("input")
+    axes[1, 0].set_ylabel("rollout")
+    fig.colorbar(heat, ax=list(axes[1]), label="share of the summary per patch", fraction=0.02)
+    fig.suptitle("what the class token reads: attention rollout over the patches")
+    return fig
+
+
 class EmbeddingFigure(L.Callback):
     """On test end, write `embedding.png`: the embeddings of `classes` test classes (unseen in
     training), projected to 2-D by PCA and coloured by class."""

@@ -164,10 +164,22 @@ class TransformerEncoderBlock(nn.Module):
         self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
         """(N, L, E) -> (N, L, E); `key_padding_mask` (N, L) is True at padding."""
+        return self.forward_with_weights(x, key_padding_mask, need_weights=False)[0]
+
+    def forward_with_weights(
+        self,
+        x: torch.Tensor,
+        key_padding_mask: torch.Tensor | None = None,
+        need_weights: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The output and the head-averaged attention weights (N, L, L), e.g. for rollout."""
         _check(x, self.attention.embed_dim, "input", "TransformerEncoderBlock")
         h = self.norm1(x)
-        x = x + self.attention(h, key_padding_mask=key_padding_mask, causal=self.causal)[0]
-        return x + self.mlp(self.norm2(x))
+        attended, weights = self.attention(
+            h, key_padding_mask=key_padding_mask, causal=self.causal, need_weights=need_weights
+        )
+        x = x + attended
+        return x + self.mlp(self.norm2(x)), weights
 
 
 class AdditiveAttention(nn.Module):

@@ -23,6 +23,7 @@ from zoo.patterns.siamese import Siamese
 from zoo.patterns.teacher_student import TeacherStudent
 from zoo.patterns.unet import UNet
 from zoo.patterns.vae import VAE
+from zoo.patterns.vit import PatchEmbedding, ViTEncoder
 from zoo.patterns.vqa import ConcatVQA, FiLMVQA
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "MemoryReader",
     "MultiInput",
     "MultiTask",
+    "PatchEmbedding",
     "PixelCNN",
     "RelationNetwork",
     "Seq2Seq",
@@ -45,4 +47,5 @@ __all__ = [
     "Siamese",
     "TeacherStudent",
     "UNet",
+    "ViTEncoder",
 ]

@@ -1,0 +1,67 @@
+"""The vision transformer: patches as tokens, positions that tell them apart, the class token's
+attention rollout, and on digits what positions are worth."""
+
+import pytest
+import torch
+
+import zoo
+from zoo.patterns import PatchEmbedding, ViTEncoder
+
+
+def test_patches_become_tokens_and_the_summary_has_the_width_of_one():
+    x = torch.randn(3, 1, 8, 8)
+    assert PatchEmbedding(1, 2, 16)(x).shape == (3, 16, 16)
+    for pool in ("cls", "attention"):
+        assert ViTEncoder((1, 8, 8), embed_dim=32, depth=2, pool=pool)(x).shape == (3, 32)
+    net = zoo.create_model("vit")
+    assert net(x).shape == (3, 10)
+    with pytest.raises(ValueError, match=r"patch_size=3 must divide the image's height"):
+        ViTEncoder((1, 8, 8), patch_size=3)
+    with pytest.raises(ValueError, match=r"positions='2d': expected one of"):
+        ViTEncoder((1, 8, 8), positions="2d")
+
+
+def test_without_positions_the_patches_are_a_bag():
+    """Shuffling the patches changes nothing without position embeddings, and everything
+    with them: where a stroke is can only come from the positions."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 1, 8, 8)
+    # swap the top-left and bottom-right 2x2 patches
+    shuffled = x.clone()
+    shuffled[..., :2, :2], shuffled[..., 6:, 6:] = x[..., 6:, 6:], x[..., :2, :2]
+    for positions, same in (("none", True), ("learned", False), ("sinusoidal", False)):
+        vit = ViTEncoder((1, 8, 8), embed_dim=32, depth=2, positions=positions).eval()
+        if positions == "learned":
+            torch.nn.init.normal_(vit.positions, std=1.0)
+        assert torch.allclose(vit(x), vit(shuffled), atol=1e-5) == same, positions
+
+
+def test_attention_rollout_is_a_distribution_over_the_patches():
+    for pool in ("cls", "attention"):
+        vit = ViTEncoder((1, 8, 8), embed_dim=32, depth=3, pool=pool).eval()
+        rollout = vit.attention_rollout(torch.randn(4, 1, 8, 8))
+        assert rollout.shape == (4, 4, 4) and (rollout >= 0).all()
+        torch.testing.assert_close(rollout.sum((1, 2)), torch.ones(4))
+
+
+@pytest.mark.slow
+def test_a_vit_learns_digits_and_loses_most_of_it_without_positions(tmp_path, seed, figures):
+    """Proves: the zoo's ViT reaches >= 0.85 test accuracy on digits (719 training images), and
+    without position embeddings falls by >= 0.2, its patches a bag. Budget: 100 of the
+    experiment's 150 epochs. Measured on seeds 0, 1, 2: 0.913, 0.932, 0.910 (std 0.012),
+    worst - 2 std = 0.886; without positions 0.611, 0.631, 0.622, gaps 0.302, 0.301, 0.288
+    (std 0.008) -> 0.272. At 50 epochs the ViT is at 0.819: it needs its epochs."""
+    from conftest import compose_train
+
+    from zoo.cli.run import train
+
+    accuracy = {}
+    for positions in ("learned", "none"):
+        out = tmp_path / positions
+        run = ["experiment=vit_digits", f"model.backbone.positions={positions}", f"seed={seed}"]
+        run.append("trainer.max_epochs=100")
+        accuracy[positions] = train(compose_train([*run, "logger=none"], out))["test/acc"]
+    figures(learned=accuracy["learned"], none=accuracy["none"])
+    assert accuracy["learned"] >= 0.85, accuracy
+    assert accuracy["learned"] - accuracy["none"] >= 0.2, accuracy
+    assert (tmp_path / "learned" / "rollout.png").read_bytes()[:4] == b"\x89PNG"

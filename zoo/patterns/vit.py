@@ -1,0 +1,128 @@
+"""Vision transformer (Dosovitskiy et al. 2021): an image cut into patches, each patch a token,
+transformer encoder blocks over the tokens. The CNN classifier's modern form: no convolution
+beyond the patch projection, so where things are must come from position embeddings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from zoo.blocks.attention import AttentionPooling, TransformerEncoderBlock
+from zoo.blocks.shapes import check_shape
+
+POSITIONS = ("learned", "sinusoidal", "none")
+POOLS = ("cls", "attention")
+
+
+def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
+    """(length, dim) fixed sines and cosines of geometric wavelengths (Vaswani et al. 2017)."""
+    position = torch.arange(length, dtype=torch.float32)[:, None]
+    frequency = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(1e4) / dim))
+    table = torch.zeros(length, dim)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency[: dim // 2])
+    return table
+
+
+class PatchEmbedding(nn.Module):
+    """Non-overlapping `patch_size` x `patch_size` patches, each projected linearly to
+    `embed_dim` (a convolution whose stride is its kernel): (N, C, H, W) -> (N, L, E)."""
+
+    def __init__(self, in_channels: int, patch_size: int, embed_dim: int) -> None:
+        super().__init__()
+        self.in_channels, self.patch_size = in_channels, patch_size
+        self.projection = nn.Conv2d(in_channels, embed_dim, patch_size, stride=patch_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W), H and W multiples of the patch size -> tokens (N, H*W/p², E)."""
+        p = self.patch_size
+        if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[2] % p or x.shape[3] % p:
+            raise ValueError(
+                f"PatchEmbedding expected images (N, {self.in_channels}, H, W) with H and W "
+                f"multiples of {p}, got {tuple(x.shape)}"
+            )
+        return self.projection(x).flatten(2).transpose(1, 2)
+
+
+class ViTEncoder(nn.Module):
+    """Image (N, C, H, W) -> features (N, E): patch tokens plus position embeddings (`learned`,
+    `sinusoidal` or `none`, which leaves the patches a bag), `depth` pre-norm transformer
+    blocks, a final layer norm, and a pooled summary: a class token (`pool="cls"`) or a learned
+    query attending over the patches (`"attention"`). `attention_rollout` shows what it reads."""
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        patch_size: int = 2,
+        embed_dim: int = 64,
+        depth: int = 4,
+        num_heads: int = 4,
+        mlp_ratio: float = 2.0,
+        dropout: float = 0.0,
+        positions: str = "learned",
+        pool: str = "cls",
+    ) -> None:
+        super().__init__()
+        channels, height, width = (int(s) for s in input_shape)
+        if height % patch_size or width % patch_size:
+            raise ValueError(
+                f"patch_size={patch_size} must divide the image's height and width, got "
+                f"{height} x {width}"
+            )
+        if positions not in POSITIONS:
+            raise ValueError(f"positions={positions!r}: expected one of {POSITIONS}")
+        if pool not in POOLS:
+            raise ValueError(f"pool={pool!r}: expected one of {POOLS}")
+        self.input_shape, self.pool_kind = (channels, height, width), pool
+        self.grid = (height // patch_size, width // patch_size)
+        self.patches = PatchEmbedding(channels, patch_size, embed_dim)
+        tokens = self.grid[0] * self.grid[1] + (pool == "cls")
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if pool == "cls" else None
+        if positions == "learned":
+            self.positions = nn.Parameter(torch.randn(1, tokens, embed_dim) * 0.02)
+        else:
+            table = sinusoidal_positions(tokens, embed_dim)[None]
+            self.register_buffer("positions", table if positions == "sinusoidal" else 0 * table)
+        self.blocks = nn.ModuleList(
+            TransformerEncoderBlock(embed_dim, num_heads, mlp_ratio, dropout) for _ in range(depth)
+        )
+        self.norm = nn.LayerNorm(embed_dim)
+        self.pooling = AttentionPooling(embed_dim, num_heads) if pool == "attention" else None
+
+    def tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) -> (N, L, E): patch embeddings, the class token first, plus positions."""
+        check_shape(x, self.input_shape, type(self).__name__)
+        tokens = self.patches(x)
+        if self.cls_token is not None:
+            tokens = torch.cat([self.cls_token.expand(len(x), -1, -1), tokens], dim=1)
+        return tokens + self.positions
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (N, *input_shape) -> the pooled summary (N, E)."""
+        h = self.tokens(x)
+        for block in self.blocks:
+            h = block(h)
+        h = self.norm(h)
+        return h[:, 0] if self.pooling is None else self.pooling(h)
+
+    @torch.no_grad()
+    def attention_rollout(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, grid_h, grid_w): how much the summary draws on each patch, attention multiplied
+        through the layers with the residual path as half of each (Abnar & Zuidema 2020)."""
+        h = self.tokens(x)
+        rollout = torch.eye(h.shape[1]).expand(len(x), -1, -1)
+        for block in self.blocks:
+            h, weights = block.forward_with_weights(h)
+            mixed = 0.5 * weights + 0.5 * torch.eye(h.shape[1])
+            rollout = (mixed / mixed.sum(-1, keepdim=True)) @ rollout
+        if self.pooling is None:
+            read = rollout[:, 0, 1:]  # the class token's row, over the patches
+        else:
+            query = self.pooling.query.expand(len(x), -1, -1)
+            _, pooled = self.pooling.attention(query, self.norm(h), need_weights=True)
+            read = (pooled @ rollout).squeeze(1)
+        read = read / read.sum(-1, keepdim=True)
+        return read.view(len(x), *self.grid)
