@@ -82,3 +82,21 @@ def test_batches_above_the_noise_scale_need_more_epochs_and_full_batch_more_time
     assert epochs[512] > 2 * epochs[32], epochs
     assert math.isnan(epochs["null"]) or epochs["null"] > epochs[512], epochs
     assert seconds[32] < 1.0 and not seconds["null"] < seconds[32], seconds
+
+
+def test_every_in_memory_dataset_takes_drop_last(compose_in, tmp_path):
+    """The left-over check names `data.drop_last=true`: every in-memory dataset takes it."""
+    import numpy as np
+    from conftest import CONF
+    from hydra.utils import instantiate
+
+    arrays = tmp_path / "arrays.npz"
+    np.savez(arrays, x_train=np.zeros((10, 3), np.float32), y_train=np.arange(10) % 2)
+
+    streamed = {"shards"}  # litdata drops a training remainder by itself
+    for name in sorted(p.stem for p in (CONF / "data").glob("*.yaml")):
+        if name in streamed:
+            continue
+        path = [f"data.path={arrays}"] if name == "arrays" else []
+        cfg = compose_in(f"data={name}", "data.drop_last=true", *path)
+        assert instantiate(cfg.data).drop_last is True, name

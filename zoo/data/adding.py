@@ -38,8 +38,9 @@ class AddingProblemDataModule(InMemoryDataModule):
         seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         if length < 2:
             raise ValueError(f"data.length must be >= 2, got {length}")
         self.sizes = split_sizes(sizes, {"train": 10000, "val": 1000, "test": 2000})

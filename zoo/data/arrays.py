@@ -96,8 +96,9 @@ class ArrayDataModule(InMemoryDataModule):
         split_seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         given = {"train": train, "val": val, "test": test}
         arrays: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         for split, pair in given.items():

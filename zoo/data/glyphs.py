@@ -89,8 +89,9 @@ class GlyphsDataModule(InMemoryDataModule):
         batch_size: int = 128,
         classes_per_batch: int = 32,
         eval_batch_size: int = 1024,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         self.classes = split_sizes(classes, {"train": 480, "val": 60, "test": 120}, "data.classes")
         if samples_per_class < 2:
             raise ValueError(f"data.samples_per_class must be >= 2, got {samples_per_class}")

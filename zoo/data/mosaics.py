@@ -42,8 +42,9 @@ class DigitMosaicsDataModule(InMemoryDataModule):
         split_seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         check_fractions(val_fraction, test_fraction)
         self.sizes = split_sizes(sizes, {"train": 6000, "val": 1000, "test": 2000})
         self.val_fraction, self.test_fraction, self.split_seed = (

@@ -37,8 +37,9 @@ class KeyValueRetrievalDataModule(InMemoryDataModule):
         seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         if not 1 <= num_pairs <= num_keys:
             raise ValueError(
                 f"data.num_pairs must lie in [1, num_keys={num_keys}], got {num_pairs}"

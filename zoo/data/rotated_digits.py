@@ -52,8 +52,9 @@ class RotatedDigitsDataModule(InMemoryDataModule):
         seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 1024,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         self.targets = tuple(targets)
         if not self.targets or any(t not in TARGETS for t in self.targets):
             raise ValueError(

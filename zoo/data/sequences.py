@@ -59,8 +59,9 @@ class SequenceTaskDataModule(InMemoryDataModule):
         seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 512,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         if task not in TASKS:
             raise ValueError(f"data.task={task!r}: expected one of {TASKS}")
         for key, (low, high) in (("lengths", lengths), ("test_lengths", test_lengths)):

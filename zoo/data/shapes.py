@@ -57,8 +57,9 @@ class ShapesDataModule(InMemoryDataModule):
         seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 500,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         if image_size < 16 or max_shapes < 1 or noise < 0:
             raise ValueError(
                 "data.image_size must be >= 16, data.max_shapes >= 1 and data.noise >= 0, got "

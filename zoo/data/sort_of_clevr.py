@@ -142,8 +142,9 @@ class SortOfClevrDataModule(InMemoryDataModule):
         seed: int = 0,
         batch_size: int | None = 64,
         eval_batch_size: int = 512,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         if image_size < 16:
             raise ValueError(f"data.image_size must be >= 16, got {image_size}")
         self.scenes = split_sizes(scenes, {"train": 6000, "val": 500, "test": 1000}, "data.scenes")

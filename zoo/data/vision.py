@@ -87,8 +87,9 @@ class TorchvisionDataModule(InMemoryDataModule):
         split_seed: int = 0,
         batch_size: int | None = 128,
         eval_batch_size: int = 2048,
+        drop_last: bool = False,
     ) -> None:
-        super().__init__(batch_size, eval_batch_size)
+        super().__init__(batch_size, eval_batch_size, drop_last)
         if name not in DATASETS:
             raise ValueError(f"data.name={name!r}: expected one of {sorted(DATASETS)}")
         self.name, self.data_dir, self.download = name, Path(data_dir), download
