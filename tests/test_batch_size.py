@@ -67,7 +67,8 @@ def test_batches_above_the_noise_scale_need_more_epochs_and_full_batch_more_time
     sizes that reach 0.95 validation accuracy in few epochs and those that need many: batches
     above it buy less per sample. A small batch reaches the target in less training time than
     the full batch, which does not reach it in 40 epochs. Measured, seed 0 (README): epochs to
-    0.95 at batch 1 / 8 / 32 / 128 / 512 / full: 6 / 9 / 7 / 16 / 35 / never."""
+    0.95 at batch 1 / 8 / 32 / 128 / 512 / full: 6 / 9 / 7 / 16 / 35 / never. Seeds 0, 1, 2:
+    noise scale 70.4, 68.9, 71.8; epochs at 32: 7, 9, 7; at 512: 35, never (41), 38."""
     results = {}
     for batch in (32, 512, "null"):
         out = tmp_path / str(batch)
@@ -75,12 +76,14 @@ def test_batches_above_the_noise_scale_need_more_epochs_and_full_batch_more_time
         train(compose_train([*run, "logger=csv"], out))
         results[batch] = Run({}, str(batch), read_epochs(out))
     noise = results[32].epochs[0]["train/noise_scale"]
+    never = 41  # not within the 40 epochs
     epochs = {b: reached(r, "val/acc", 0.95, "epoch") for b, r in results.items()}
+    epochs = {b: never if math.isnan(e) else e for b, e in epochs.items()}
     seconds = {b: reached(r, "val/acc", 0.95, "time/train_s") for b, r in results.items()}
     figures(noise_scale=noise, epochs_32=epochs[32], epochs_512=epochs[512])
     assert 8 < noise < 512, noise
     assert epochs[512] > 2 * epochs[32], epochs
-    assert math.isnan(epochs["null"]) or epochs["null"] > epochs[512], epochs
+    assert epochs["null"] == never or epochs["null"] > epochs[512], epochs
     assert seconds[32] < 1.0 and not seconds["null"] < seconds[32], seconds
 
 

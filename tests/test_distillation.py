@@ -163,7 +163,9 @@ def test_a_student_learns_a_class_its_transfer_set_lacks(tmp_path, seed, figures
 
     Margins, measured on seeds 0, 1, 2: accuracy on the 92 test 3s as trained >= 0.75: 0.880,
     0.848, 0.902 (std 0.027), worst - 2 std = 0.794; with the bias raised by 1.0 >= 0.95:
-    0.967, 0.978, 0.978 (std 0.006) -> 0.955. Negative controls: alpha=1, the labels of the
+    0.967, 0.978, 0.978 (std 0.006) -> 0.955. On one thread (a pytest-xdist worker) the
+    float sums differ: 0.880, 0.826, 0.880 -> 0.763 and 0.967, 0.978, 0.957 -> 0.935; 0.95 is
+    the issue's target, met by every seed either way, and tighter than min - 2 std there. Negative controls: alpha=1, the labels of the
     same transfer set alone, scores 0.000 on 3s either way (in the test); the longer-trained,
     batch-normed cnn.digits_teacher gives 0.478, 0.457, 0.424 (0.946, 0.957, 0.935 raised by
     3.5); stopping early on val/loss (18-40 epochs) and cosine decay cost 0.03-0.05 each."""
