@@ -83,9 +83,11 @@ class ViTEncoder(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if pool == "cls" else None
         if positions == "learned":
             self.positions = nn.Parameter(torch.randn(1, tokens, embed_dim) * 0.02)
-        else:
+        elif positions == "sinusoidal":  # fixed, so rebuilt rather than stored in checkpoints
             table = sinusoidal_positions(tokens, embed_dim)[None]
-            self.register_buffer("positions", table if positions == "sinusoidal" else 0 * table)
+            self.register_buffer("positions", table, persistent=False)
+        else:  # a bag of patches
+            self.positions = None
         self.blocks = nn.ModuleList(
             TransformerEncoderBlock(embed_dim, num_heads, mlp_ratio, dropout) for _ in range(depth)
         )
@@ -98,7 +100,7 @@ class ViTEncoder(nn.Module):
         tokens = self.patches(x)
         if self.cls_token is not None:
             tokens = torch.cat([self.cls_token.expand(len(x), -1, -1), tokens], dim=1)
-        return tokens + self.positions
+        return tokens if self.positions is None else tokens + self.positions
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Images (N, *input_shape) -> the pooled summary (N, E)."""
@@ -113,10 +115,11 @@ class ViTEncoder(nn.Module):
         """(N, grid_h, grid_w): how much the summary draws on each patch, attention multiplied
         through the layers with the residual path as half of each (Abnar & Zuidema 2020)."""
         h = self.tokens(x)
-        rollout = torch.eye(h.shape[1]).expand(len(x), -1, -1)
+        eye = torch.eye(h.shape[1], device=h.device)
+        rollout = eye.expand(len(x), -1, -1)
         for block in self.blocks:
             h, weights = block.forward_with_weights(h)
-            mixed = 0.5 * weights + 0.5 * torch.eye(h.shape[1])
+            mixed = 0.5 * weights + 0.5 * eye
             rollout = (mixed / mixed.sum(-1, keepdim=True)) @ rollout
         if self.pooling is None:
             read = rollout[:, 0, 1:]  # the class token's row, over the patches
