@@ -47,6 +47,14 @@ def test_latent_map_and_attention_name_their_colours():
     assert labelled(attention.axes[0]) and colour_bar_label(attention) == "attention weight"
 
 
+def test_every_cross_attention_head_gets_a_titled_panel():
+    fig = figures.heads_attention_figure(torch.rand(2, 3, 6, 5), torch.arange(5), torch.arange(6))
+    panels = fig.axes[:-1]
+    assert len(panels) == 6 and panels[4].get_title() == "layer 2, head 2"
+    assert fig.axes[-1].get_ylabel() == "attention weight"  # the one colour bar
+    assert panels[3].get_ylabel() == "output token" and panels[3].get_xlabel() == "source token"
+
+
 def test_embedding_has_a_legend_of_its_classes():
     labels = torch.arange(4).repeat(10)
     fig = figures.embedding_figure(torch.randn(40, 2), labels)

@@ -203,6 +203,39 @@ def _(draw):
     return Case(net, (r(n, length, e),), (n, length, e), (r(n, length, e + 1),))
 
 
+@spec(B.FrozenSequential)
+def _(draw):
+    n, k, m = size(draw, 2), size(draw), size(draw)
+    # a frozen MLP under a trained layer: the MLP checks its input, and takes no gradient
+    net = nn.Sequential(B.FrozenSequential(B.MLP(k, [m])), nn.Linear(m, m))
+    return Case(net, (r(n, k),), (n, m), (r(n, k + 1),), frozen=("0.",))
+
+
+@spec(B.PositionEmbedding)
+def _(draw):
+    n, length, e = size(draw, 2), size(draw), 2 * size(draw, 1, 3)
+    kind = draw(st.sampled_from(["learned", "sinusoidal"]))
+    net = B.PositionEmbedding(kind, length, e)
+    x = r(n, length, e).requires_grad_()
+    return Case(net, (x,), (n, length, e), (r(n, length, e + 1),))
+
+
+@spec(B.RandomViews)
+def _(draw):
+    n, c, h, w = size(draw, 2), size(draw, 1, 3), size(draw, 2, 8), size(draw, 2, 8)
+    x = r(n, c, h, w).requires_grad_()
+    return Case(B.RandomViews(), (x,), (n, c, h, w), (r(n, c * h * w),))
+
+
+@spec(B.TransformerDecoderBlock)
+def _(draw):
+    n, heads, length, source = size(draw, 2), size(draw, 1, 3), size(draw), size(draw)
+    e = heads * size(draw, 1, 3)
+    net = B.TransformerDecoderBlock(e, heads, mlp_ratio=2.0)
+    memory = r(n, source, e)
+    return Case(net, (r(n, length, e), memory), (n, length, e), (r(n, length, e + 1), memory))
+
+
 @spec(B.RNNEncoder)
 def _(draw):
     n, i, h, t = size(draw, 2), size(draw), size(draw), size(draw)
@@ -383,6 +416,28 @@ def _(draw):
     target = torch.randint(3, vocab, (n, steps))
     bad = (tokens[..., None], lengths, target)  # one token id per position, not a vector
     return Case(net, (tokens, lengths, target), (n, steps, vocab), bad)
+
+
+@spec(P.TransformerSeq2Seq)
+def _(draw):
+    n, source, vocab = size(draw, 2), size(draw), size(draw, 5, 9)
+    steps, heads = size(draw, 1, source + 1), size(draw, 1, 2)
+    positions = draw(st.sampled_from(["sinusoidal", "learned", "none"]))
+    net = P.TransformerSeq2Seq(vocab, (source,), 4 * heads, heads, 1, 1, 2.0, positions=positions)
+    tokens = torch.randint(3, vocab, (n, source))
+    lengths = torch.randint(1, source + 1, (n,))
+    target = torch.randint(3, vocab, (n, steps))
+    bad = (tokens[..., None], lengths, target)  # one token id per position, not a vector
+    return Case(net, (tokens, lengths, target), (n, steps, vocab), bad)
+
+
+@spec(P.SimCLR)
+def _(draw):
+    n, shape, width = size(draw, 2), image_shape(draw), size(draw, 2, 8)
+    backbone = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(shape), width), nn.ReLU())
+    projection = size(draw)
+    net = P.SimCLR(backbone, shape, projection_dim=projection, hidden_dim=size(draw))
+    return Case(net, (r(n, *shape),), (n, projection), (r(n, *wrong(shape)),))
 
 
 @spec(P.SequenceModel)

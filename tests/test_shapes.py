@@ -34,6 +34,7 @@ ELSEWHERE = {
     "gan": "GANTask's judge is the digits classifier: tests/test_generative.py",
     "pixelcnn": "Bernoulli pixels need binarised digits (data.scale=binary): test_generative",
     "independent_pixels": "the PixelCNN's baseline, on binarised digits: test_generative",
+    "simclr": "unlabelled views with its own task (ContrastiveTask): tests/test_simclr.py",
 }
 TRAIN, TEST = 24, 12  # stand-in images per split (val_size=8 of the training ones)
 

@@ -36,6 +36,19 @@ def test_without_positions_the_patches_are_a_bag():
         assert torch.allclose(vit(x), vit(shuffled), atol=1e-5) == same, positions
 
 
+def test_rotated_digits_with_one_target_are_a_plain_classification_of_4x_the_images():
+    from zoo.data import DigitsDataModule, RotatedDigitsDataModule
+
+    rotated = RotatedDigitsDataModule(targets=["digit"], copies=4)
+    images, y = rotated.load()["train"]
+    assert rotated.spec()["problem"] == "multiclass" and rotated.spec()["num_outputs"] == 10
+    assert y.dtype == torch.long and set(y.tolist()) == set(range(10))
+    assert len(images) == len(y) == 4 * len(DigitsDataModule().load()["train"][1])
+    assert RotatedDigitsDataModule().spec()["problem"] == "multitask"
+    with pytest.raises(ValueError, match=r"data.missing must be 0 with the single target digit"):
+        RotatedDigitsDataModule(targets=["digit"], missing=0.2)
+
+
 def test_attention_rollout_is_a_distribution_over_the_patches():
     for pool in ("cls", "attention"):
         vit = ViTEncoder((1, 8, 8), embed_dim=32, depth=3, pool=pool).eval()

@@ -61,14 +61,22 @@ def build(config: Any, allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
     return target(*args, **kwargs)
 
 
+STARTS = ("init", "init_from")
+"""Model config keys that say how the weights start, not what the architecture is."""
+
+
 def build_model(config: Mapping[str, Any], allowed: tuple[str, ...] = ALLOWED_PREFIXES) -> Any:
     """Build a model from `config` and return it carrying the config that built it
     (`model.zoo_config`, so its weights can always be saved with their architecture) and a
-    default preprocessing record (`model.pretrained_cfg`, see `default_record`)."""
+    default preprocessing record (`model.pretrained_cfg`, see `default_record`). `init` names
+    how weights are drawn (`zoo.initialization`); `init_from` (pretrained weights for a part)
+    is kept in the config and applied by `zoo.hub.start_from`, which can read the registry."""
     config = dict(config)
     if config.get("init", "default") == "default":
         config.pop("init", None)  # as built: configs saved before `init` existed stay equal
-    model = build({k: v for k, v in config.items() if k != "init"}, allowed)
+    if not config.get("init_from"):
+        config.pop("init_from", None)
+    model = build({k: v for k, v in config.items() if k not in STARTS}, allowed)
     initialize(model, config.get("init", "default"))
     model.zoo_config = copy.deepcopy(config)
     model.pretrained_cfg = default_record(model, config)

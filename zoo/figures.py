@@ -10,6 +10,7 @@ from typing import Any
 import lightning.pytorch as L
 import torch
 
+from zoo.patterns.seq2seq import BOS
 from zoo.plots import pyplot
 
 
@@ -106,7 +107,8 @@ class EncoderDecoderFigures(L.Callback):
 
 class AttentionFigure(L.Callback):
     """On test end, write `attention.png`: where the decoder looked in the source at each
-    output step, for the first test sequence of at least `min_length` symbols."""
+    output step, for the first test sequence of at least `min_length` symbols; for a model with
+    several cross-attention heads (`net.cross_attention`), every head of every layer."""
 
     def __init__(self, min_length: int = 12) -> None:
         self.min_length = min_length
@@ -122,7 +124,12 @@ class AttentionFigure(L.Callback):
         i = int(long_enough[0, 0]) if len(long_enough) else 0
         n = int(lengths[i])
         tokens, weights = net.greedy(source[i : i + 1], lengths[i : i + 1], n + 1)
-        figure = attention_figure(weights[0, :, :n], source[i, :n], tokens[0])
+        if hasattr(net, "cross_attention"):  # each head along the decoded path
+            decoded_in = torch.cat([torch.full_like(tokens[:, :1], BOS), tokens[:, :-1]], 1)
+            heads = net.cross_attention(source[i : i + 1], lengths[i : i + 1], decoded_in)
+            figure = heads_attention_figure(heads[0, ..., :n], source[i, :n], tokens[0])
+        else:
+            figure = attention_figure(weights[0, :, :n], source[i, :n], tokens[0])
         save(figure, Path(trainer.default_root_dir) / "attention.png")
 
 
@@ -162,11 +169,12 @@ def rollout_figure(images: torch.Tensor, rollout: torch.Tensor) -> Any:
 
 
 class EmbeddingFigure(L.Callback):
-    """On test end, write `embedding.png`: the embeddings of `classes` test classes (unseen in
-    training), projected to 2-D by PCA and coloured by class."""
+    """On test end, write `embedding.png`: the embeddings of `classes` test classes (`net.embed`,
+    or the backbone's `net.features` of a self-supervised net), projected to 2-D by PCA and
+    coloured by class, under `title` (by default: the classes were unseen in training)."""
 
-    def __init__(self, classes: int = 10) -> None:
-        self.classes = classes
+    def __init__(self, classes: int = 10, title: str | None = None) -> None:
+        self.classes, self.title = classes, title
 
     @torch.no_grad()
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -175,10 +183,11 @@ class EmbeddingFigure(L.Callback):
         net = pl_module.net.eval()
         x, labels = trainer.datamodule.splits["test"][:2]
         keep = labels < labels.min() + self.classes
-        z = net.embed(x[keep])
+        encode = net.embed if hasattr(net, "embed") else net.features
+        z = encode(x[keep].to(pl_module.device)).cpu()
         z = z - z.mean(0)
         points = z @ torch.linalg.svd(z, full_matrices=False).Vh[:2].T
-        figure = embedding_figure(points, labels[keep])
+        figure = embedding_figure(points, labels[keep], self.title)
         save(figure, Path(trainer.default_root_dir) / "embedding.png")
 
 
@@ -251,7 +260,33 @@ def attention_figure(weights: torch.Tensor, source: torch.Tensor, output: torch.
     return fig
 
 
-def embedding_figure(points: torch.Tensor, labels: torch.Tensor) -> Any:
+def heads_attention_figure(
+    weights: torch.Tensor, source: torch.Tensor, output: torch.Tensor
+) -> Any:
+    """Attention weights (layers, heads, output steps, source tokens): one heat map per head,
+    a row per layer, with one colour bar."""
+    plt = pyplot()
+    layers, heads = weights.shape[:2]
+    fig, axes = plt.subplots(
+        layers, heads, figsize=(2.2 * heads + 1, 2.2 * layers + 0.5), squeeze=False
+    )
+    for (layer, head), ax in zip(
+        ((a, b) for a in range(layers) for b in range(heads)), axes.flat, strict=True
+    ):
+        image = ax.imshow(weights[layer, head].cpu(), cmap="viridis", vmin=0, vmax=1)
+        ax.set_title(f"layer {layer + 1}, head {head + 1}", fontsize=8)
+        ax.set_xticks(range(weights.shape[-1]), [str(int(t)) for t in source], fontsize=5)
+        ax.set_yticks(range(len(output)), [str(int(t)) for t in output], fontsize=5)
+    for ax in axes[-1]:
+        ax.set_xlabel("source token", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("output token", fontsize=8)
+    fig.suptitle("cross-attention: where each output step attends, per head")
+    fig.colorbar(image, ax=axes.ravel().tolist(), label="attention weight")
+    return fig
+
+
+def embedding_figure(points: torch.Tensor, labels: torch.Tensor, title: str | None = None) -> Any:
     """Embeddings projected to 2-D, one colour per class, with a legend of the classes."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
@@ -259,7 +294,8 @@ def embedding_figure(points: torch.Tensor, labels: torch.Tensor) -> Any:
     for i, c in enumerate(classes):
         keep = labels == c
         ax.scatter(*points[keep].T.cpu(), color=plt.cm.tab10(i % 10), s=10, label=str(c))
-    ax.set(xlabel="PC 1", ylabel="PC 2", title=f"embeddings of {len(classes)} unseen classes")
+    title = title or f"embeddings of {len(classes)} unseen classes"
+    ax.set(xlabel="PC 1", ylabel="PC 2", title=title)
     ax.legend(title="class", fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
     return fig
 

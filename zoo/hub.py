@@ -188,7 +188,7 @@ def create_model(
     if name in list_models():
         if pretrained:
             return create_model(weights_name(name), True, strict, **kwargs)
-        return build_model(preset_config(name, kwargs))
+        return start_from(build_model(preset_config(name, kwargs)))
     directory = _weights_dir(name)
     if pretrained:
         return from_pretrained(directory, strict=strict, **kwargs)
@@ -364,6 +364,24 @@ def load_pretrained(
         raise KeyError(f"no weights under prefix {prefix!r} in {directory}")
     load_state(module, state, strict=strict)
     return module
+
+
+def start_from(model: nn.Module) -> nn.Module:
+    """Load the pretrained weights that `model.zoo_config["init_from"]` names, `{weights,
+    prefix, into}`: the weights under `prefix` into the submodule `into` (e.g. a SimCLR
+    backbone into a classifier's); returns `model`. A model about to receive its own trained
+    weights skips this."""
+    start = (getattr(model, "zoo_config", None) or {}).get("init_from")
+    if not start:
+        return model
+    if set(start) - {"weights", "prefix", "into"} or "weights" not in start:
+        raise ValueError(
+            f"model.init_from={dict(start)}: expected keys weights, prefix, into (weights required)"
+        )
+    load_pretrained(
+        model.get_submodule(start.get("into") or ""), start["weights"], start.get("prefix") or ""
+    )
+    return model
 
 
 def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:

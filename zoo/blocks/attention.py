@@ -1,5 +1,6 @@
-"""Multi-head attention over `scaled_dot_product_attention`, pooling by attention, and a
-transformer encoder block (Vaswani et al. 2017, "Attention Is All You Need").
+"""Multi-head attention over `scaled_dot_product_attention` (with a key/value cache for
+step-by-step decoding), pooling by attention, and transformer encoder and decoder blocks
+(Vaswani et al. 2017, "Attention Is All You Need").
 
 `MultiHeadAttention` keeps `nn.MultiheadAttention`'s parameter names and layout, so weights
 move between the two with `load_state_dict`; inputs are batch-first (N, L, E).
@@ -21,11 +22,33 @@ def _check(x: torch.Tensor, dim: int, name: str, module: str) -> None:
         raise ValueError(f"{module} expected {name} of shape (N, L, {dim}), got {tuple(x.shape)}")
 
 
+class KVCache:
+    """Keys and values projected at earlier decoding steps, kept per attention layer so that a
+    step projects only its new tokens. A `static` cache (cross-attention over a fixed memory)
+    is filled once and then reused as it is."""
+
+    def __init__(self, static: bool = False) -> None:
+        self.static = static
+        self.key: torch.Tensor | None = None
+        self.value: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return 0 if self.key is None else self.key.shape[-2]
+
+    def extend(self, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append the new heads' keys and values (N, H, L, D); return all of them so far."""
+        if self.key is not None:
+            key, value = torch.cat([self.key, key], -2), torch.cat([self.value, value], -2)
+        self.key, self.value = key, value
+        return key, value
+
+
 class MultiHeadAttention(nn.Module):
     """Self- or cross-attention with key-padding masks and an optional causal mask.
 
     `key_padding_mask` (N, S) is True where a key is padding, as in `nn.MultiheadAttention`;
-    `causal=True` lets position i attend to positions <= i only.
+    `causal=True` lets query i attend to keys <= i only (with a cache, to every cached key and
+    the new ones up to its own position).
     """
 
     def __init__(
@@ -62,13 +85,15 @@ class MultiHeadAttention(nn.Module):
             nn.init.zeros_(self.in_proj_bias)
             nn.init.zeros_(self.out_proj.bias)
 
-    def _project(self, query, key, value):
-        b = self.in_proj_bias.chunk(3) if self.in_proj_bias is not None else (None,) * 3
+    def _weights(self, i: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The projection of queries (0), keys (1) or values (2): (weight, bias)."""
+        bias = None if self.in_proj_bias is None else self.in_proj_bias.chunk(3)[i]
         if self.packed:
-            w = self.in_proj_weight.chunk(3)
-        else:
-            w = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        return F.linear(query, w[0], b[0]), F.linear(key, w[1], b[1]), F.linear(value, w[2], b[2])
+            return self.in_proj_weight.chunk(3)[i], bias
+        return (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)[i], bias
+
+    def _project(self, query, key, value):
+        return tuple(F.linear(x, *self._weights(i)) for i, x in enumerate((query, key, value)))
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
         n, length, _ = x.shape
@@ -82,18 +107,30 @@ class MultiHeadAttention(nn.Module):
         key_padding_mask: torch.Tensor | None = None,
         causal: bool = False,
         need_weights: bool = False,
+        average_heads: bool = True,
+        cache: KVCache | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(output (N, L, E), head-averaged attention weights (N, L, S) if `need_weights`)."""
+        """(output (N, L, E), attention weights if `need_weights`: (N, L, S) averaged over the
+        heads, or (N, H, L, S) per head). With a `cache`, keys and values of earlier calls are
+        attended too, and a static cache's are reused without looking at `key` and `value`."""
         key = query if key is None else key
         value = key if value is None else value
         _check(query, self.embed_dim, "query", "MultiHeadAttention")
         _check(key, self.kdim, "key", "MultiHeadAttention")
         _check(value, self.vdim, "value", "MultiHeadAttention")
-        n, length, source = query.shape[0], query.shape[1], key.shape[1]
+        n, length = query.shape[0], query.shape[1]
         if key.shape[:2] != value.shape[:2] or key.shape[0] != n:
             raise ValueError(
                 f"key {tuple(key.shape)} and value {tuple(value.shape)} must share (N, S) with N={n}"
             )
+        if cache is not None and cache.static and len(cache):
+            q = self._heads(F.linear(query, *self._weights(0)))
+            k, v = cache.key, cache.value
+        else:
+            q, k, v = (self._heads(t) for t in self._project(query, key, value))
+            if cache is not None:
+                k, v = cache.extend(k, v)
+        source = k.shape[-2]
         mask = None  # True = may attend (the convention of scaled_dot_product_attention)
         if key_padding_mask is not None:
             if key_padding_mask.shape != (n, source):
@@ -101,10 +138,10 @@ class MultiHeadAttention(nn.Module):
                     f"key_padding_mask must have shape (N, S) = {(n, source)}, got {tuple(key_padding_mask.shape)}"
                 )
             mask = ~key_padding_mask.bool()[:, None, None, :]
-        if causal:
-            allowed = torch.ones(length, source, dtype=torch.bool, device=query.device).tril()
+        if causal:  # the queries are the last `length` positions of the `source` keys
+            allowed = torch.ones(length, source, dtype=torch.bool, device=query.device)
+            allowed = allowed.tril(source - length)
             mask = allowed if mask is None else mask & allowed
-        q, k, v = (self._heads(t) for t in self._project(query, key, value))
         dropout = self.dropout if self.training else 0.0
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
         out = self.out_proj(out.transpose(1, 2).reshape(n, length, self.embed_dim))
@@ -113,7 +150,8 @@ class MultiHeadAttention(nn.Module):
             scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
             if mask is not None:
                 scores = scores.masked_fill(~mask, float("-inf"))
-            weights = scores.softmax(-1).mean(1)
+            weights = scores.softmax(-1)
+            weights = weights.mean(1) if average_heads else weights
         return out, weights
 
 
@@ -180,6 +218,64 @@ class TransformerEncoderBlock(nn.Module):
         )
         x = x + attended
         return x + self.mlp(self.norm2(x)), weights
+
+
+class TransformerDecoderBlock(nn.Module):
+    """Pre-norm transformer decoder block: x + causal self-attention(LN(x)), x + cross-attention
+    (LN(x), memory), then x + MLP(LN(x)) (Vaswani et al. 2017). Each position sees the target
+    up to itself and the whole unpadded memory (the encoder's output)."""
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        mlp_ratio: float = 4.0,
+        dropout: float = 0.0,
+        activation: ActivationLike = "gelu",
+    ) -> None:
+        super().__init__()
+        self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(embed_dim) for _ in range(3))
+        self.self_attention = MultiHeadAttention(embed_dim, num_heads, dropout=dropout)
+        self.cross_attention = MultiHeadAttention(embed_dim, num_heads, dropout=dropout)
+        hidden = int(embed_dim * mlp_ratio)
+        self.mlp = nn.Sequential(
+            nn.Linear(embed_dim, hidden),
+            get_activation(activation),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, embed_dim),
+            nn.Dropout(dropout),
+        )
+
+    def new_caches(self) -> tuple[KVCache, KVCache]:
+        """Empty (self-attention, cross-attention) caches for decoding one token at a time."""
+        return KVCache(), KVCache(static=True)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor,
+        memory_padding_mask: torch.Tensor | None = None,
+        caches: tuple[KVCache, KVCache] | None = None,
+        need_weights: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (N, T, E), memory (N, S, E), `memory_padding_mask` (N, S) True at padding ->
+        (N, T, E) and, with `need_weights`, the cross-attention per head (N, H, T, S). With
+        `caches`, x holds only the new positions and earlier ones are read from the caches."""
+        _check(x, self.self_attention.embed_dim, "input", "TransformerDecoderBlock")
+        self_cache, cross_cache = caches if caches is not None else (None, None)
+        h = self.norm1(x)
+        x = x + self.self_attention(h, causal=True, cache=self_cache)[0]
+        attended, weights = self.cross_attention(
+            self.norm2(x),
+            memory,
+            memory,
+            key_padding_mask=memory_padding_mask,
+            need_weights=need_weights,
+            average_heads=False,
+            cache=cross_cache,
+        )
+        x = x + attended
+        return x + self.mlp(self.norm3(x)), weights
 
 
 class AdditiveAttention(nn.Module):

@@ -73,6 +73,7 @@ def build_net(cfg: DictConfig, datamodule: Any) -> Any:
 
     from zoo.blocks.shapes import ShapeError
     from zoo.builder import build_model
+    from zoo.hub import start_from
 
     with open_dict(cfg):
         cfg.pop("data_spec", None)
@@ -88,7 +89,7 @@ def build_net(cfg: DictConfig, datamodule: Any) -> Any:
         except ConfigError as error:
             raise does_not_fit(cfg, datamodule, str(error)) from error
     try:  # the same builder that zoo.create_model and zoo.load_checkpoint use
-        net = build_model(config)
+        net = start_from(build_model(config))
     except ShapeError as error:
         raise width_error(error, config) from error
     except (ValueError, TypeError) as error:

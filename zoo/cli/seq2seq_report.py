@@ -33,6 +33,22 @@ def exact_by_length(
     return report
 
 
+@torch.no_grad()
+def anti_diagonal_mass(net: nn.Module, split: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """(layers, heads): the share of each cross-attention head's weight that output step t of
+    a reversed string puts on source position length - 1 - t, averaged over steps and strings."""
+    source, lengths, target_in, _ = split
+    weights = net.eval().cross_attention(source, lengths, target_in)  # (N, layers, H, T, S)
+    steps = torch.arange(source.shape[1], device=source.device)
+    inside = steps[None] < lengths[:, None]  # (N, S): the output steps that emit a symbol
+    mirror = (lengths[:, None] - 1 - steps[None]).clamp(min=0)  # (N, T)
+    on_diagonal = weights[..., : source.shape[1], :].gather(
+        -1, mirror[:, None, None, :, None].expand(*weights.shape[:3], -1, 1)
+    )[..., 0]  # (N, layers, H, T)
+    mask = inside[:, None, None].float()
+    return (on_diagonal * mask).sum((0, 3)) / mask.sum((0, 3))
+
+
 def report_of(source: str) -> dict[str, float]:
     """`exact_by_length` of a seq2seq model on the test split of its own data."""
     resolved = resolve(source)

@@ -36,7 +36,8 @@ class RotatedDigitsDataModule(InMemoryDataModule):
     """`(image, *targets)`: each bundled digit `copies` times per split, rotated by an angle
     uniform in [-max_angle, max_angle]; `targets` picks from digit, angle (degrees), parity,
     large (>= 5) and upright (the unrotated image in [0, 1], a dense target). Targets are float
-    tensors; `missing` hides that fraction of each training
+    tensors; a single target makes a plain single-task problem (`targets=[digit]`: 10 classes,
+    integer labels, 4x the images of `DigitsDataModule` with `copies=4`). `missing` hides that fraction of each training
     target (NaN), for tasks that must mask absent labels. The digit split is the 40/10/50 split
     of `DigitsDataModule`."""
 
@@ -67,6 +68,15 @@ class RotatedDigitsDataModule(InMemoryDataModule):
         if copies < 1:
             raise ValueError(f"data.copies must be >= 1, got {copies}")
         self.max_angle, self.copies, self.missing, self.seed = max_angle, copies, missing, seed
+        if len(self.targets) == 1:  # one target: the problem of that target alone
+            self.problem, self.num_outputs = TARGETS[self.targets[0]]
+            if self.problem == "multiclass":
+                self.class_names = tuple(str(d) for d in range(10))
+                if missing:
+                    raise ValueError(
+                        "data.missing must be 0 with the single target digit: a class label "
+                        "cannot be NaN"
+                    )
 
     def load_unit(self) -> dict[str, Split]:
         generator = torch.Generator().manual_seed(self.seed)
@@ -87,6 +97,6 @@ class RotatedDigitsDataModule(InMemoryDataModule):
                     y[torch.rand(len(y), generator=generator) < self.missing] = (
                         math.nan
                     )  # per sample
-                targets.append(y)
+                targets.append(y.long() if self.problem == "multiclass" else y)
             splits[split] = (rotate(images, angle), *targets)
         return splits

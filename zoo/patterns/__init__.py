@@ -20,7 +20,9 @@ from zoo.patterns.relation import RelationNetwork
 from zoo.patterns.seq2seq import Seq2Seq
 from zoo.patterns.sequence import SequenceModel
 from zoo.patterns.siamese import Siamese
+from zoo.patterns.simclr import SimCLR
 from zoo.patterns.teacher_student import TeacherStudent
+from zoo.patterns.transformer_seq2seq import TransformerSeq2Seq
 from zoo.patterns.unet import UNet
 from zoo.patterns.vae import VAE
 from zoo.patterns.vit import PatchEmbedding, ViTEncoder
@@ -45,7 +47,9 @@ __all__ = [
     "Seq2Seq",
     "SequenceModel",
     "Siamese",
+    "SimCLR",
     "TeacherStudent",
+    "TransformerSeq2Seq",
     "UNet",
     "ViTEncoder",
 ]

@@ -22,6 +22,12 @@ PAD, BOS, EOS = 0, 1, 2
 vocabulary's symbols follow them."""
 
 
+def padding_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    """(N, width) True where a position lies beyond its sequence's length: the key-padding
+    mask every seq2seq model's attention takes."""
+    return torch.arange(width, device=lengths.device)[None] >= lengths[:, None]
+
+
 class Seq2Seq(nn.Module):
     """Encoder RNN (packed, optionally bidirectional) and a GRU/LSTM-cell decoder.
 
@@ -63,7 +69,7 @@ class Seq2Seq(nn.Module):
         padding mask (N, S) True at padding, the decoder's first state)."""
         check_shape(source, self.input_shape, "Seq2Seq source")
         states, summary = self.encoder(self.embed(source), lengths)
-        padding = torch.arange(source.shape[1], device=source.device)[None] >= lengths[:, None]
+        padding = padding_mask(lengths, source.shape[1])
         h = torch.tanh(self.bridge(summary))
         state = h if self.cell == "gru" else (h, torch.zeros_like(h))
         return states, summary, padding, state

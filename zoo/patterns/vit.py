@@ -4,27 +4,16 @@ beyond the patch projection, so where things are must come from position embeddi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from zoo.blocks.attention import AttentionPooling, TransformerEncoderBlock
+from zoo.blocks.positions import POSITIONS, sinusoidal_positions
 from zoo.blocks.shapes import check_shape
 
-POSITIONS = ("learned", "sinusoidal", "none")
 POOLS = ("cls", "attention")
-
-
-def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
-    """(length, dim) fixed sines and cosines of geometric wavelengths (Vaswani et al. 2017)."""
-    position = torch.arange(length, dtype=torch.float32)[:, None]
-    frequency = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(1e4) / dim))
-    table = torch.zeros(length, dim)
-    table[:, 0::2] = torch.sin(position * frequency)
-    table[:, 1::2] = torch.cos(position * frequency[: dim // 2])
-    return table
 
 
 class PatchEmbedding(nn.Module):

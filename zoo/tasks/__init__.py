@@ -2,6 +2,7 @@
 
 from zoo.tasks.adversarial import AdversarialTrainingTask
 from zoo.tasks.base import ZooTask
+from zoo.tasks.contrastive import ContrastiveTask
 from zoo.tasks.distillation import DistillationTask
 from zoo.tasks.gan import GANTask
 from zoo.tasks.likelihood import LikelihoodTask
@@ -15,6 +16,7 @@ from zoo.tasks.variational import VAETask
 
 __all__ = [
     "AdversarialTrainingTask",
+    "ContrastiveTask",
     "DistillationTask",
     "GANTask",
     "LikelihoodTask",
