@@ -155,6 +155,20 @@ class MultiHeadAttention(nn.Module):
         return out, weights
 
 
+def feed_forward(
+    embed_dim: int, mlp_ratio: float, activation: ActivationLike, dropout: float
+) -> nn.Sequential:
+    """A transformer block's position-wise MLP: widen by `mlp_ratio`, activate, project back."""
+    hidden = int(embed_dim * mlp_ratio)
+    return nn.Sequential(
+        nn.Linear(embed_dim, hidden),
+        get_activation(activation),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, embed_dim),
+        nn.Dropout(dropout),
+    )
+
+
 class AttentionPooling(nn.Module):
     """Pool a set or sequence (N, L, E) into (N, E) with a learned query that attends over it
     (pooling by multi-head attention, Lee et al. 2019, "Set Transformer")."""
@@ -189,14 +203,7 @@ class TransformerEncoderBlock(nn.Module):
         self.causal = causal
         self.norm1, self.norm2 = nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim)
         self.attention = MultiHeadAttention(embed_dim, num_heads, dropout=dropout)
-        hidden = int(embed_dim * mlp_ratio)
-        self.mlp = nn.Sequential(
-            nn.Linear(embed_dim, hidden),
-            get_activation(activation),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, embed_dim),
-            nn.Dropout(dropout),
-        )
+        self.mlp = feed_forward(embed_dim, mlp_ratio, activation, dropout)
 
     def forward(
         self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None
@@ -237,14 +244,7 @@ class TransformerDecoderBlock(nn.Module):
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(embed_dim) for _ in range(3))
         self.self_attention = MultiHeadAttention(embed_dim, num_heads, dropout=dropout)
         self.cross_attention = MultiHeadAttention(embed_dim, num_heads, dropout=dropout)
-        hidden = int(embed_dim * mlp_ratio)
-        self.mlp = nn.Sequential(
-            nn.Linear(embed_dim, hidden),
-            get_activation(activation),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, embed_dim),
-            nn.Dropout(dropout),
-        )
+        self.mlp = feed_forward(embed_dim, mlp_ratio, activation, dropout)
 
     def new_caches(self) -> tuple[KVCache, KVCache]:
         """Empty (self-attention, cross-attention) caches for decoding one token at a time."""
