@@ -35,6 +35,7 @@ ELSEWHERE = {
     "pixelcnn": "Bernoulli pixels need binarised digits (data.scale=binary): test_generative",
     "independent_pixels": "the PixelCNN's baseline, on binarised digits: test_generative",
     "simclr": "unlabelled views with its own task (ContrastiveTask): tests/test_simclr.py",
+    "siamese_vit": "one-shot glyphs, as siamese_cnn: experiment=siamese_vit_glyphs in test_config",
 }
 TRAIN, TEST = 24, 12  # stand-in images per split (val_size=8 of the training ones)
 

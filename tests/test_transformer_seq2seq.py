@@ -117,9 +117,10 @@ def test_transformer_reverses_strings_with_a_cross_attention_head_near_the_anti_
 ):
     """Proves: the transformer encoder-decoder reverses every trained length (4-16) and its
     cross-attention follows the anti-diagonal (output step t reads source symbol n - 1 - t).
-    Margins: exact match on 4-16 >= 0.99 (3 epochs; measured on seed 0: 0.997); the best
+    Margins: exact match on 4-16 >= 0.99 (3 epochs); the best
     head's share of weight on the anti-diagonal >= 0.35 and over 3 times the 0.117 of
-    attention spread evenly (measured on seed 0: 0.437; 10 epochs: 0.51). Heads spread the
+    attention spread evenly (measured on seeds 0, 1, 2: 0.437, 0.448, 0.494; exact 0.997,
+    0.997, 0.998; 10 epochs: 0.51). Heads spread the
     rest over the anti-diagonal's neighbours (0.31 on the next source position),
     which the values disentangle: no head reaches 0.8, with 1, 2 or 4 heads, 0-2 encoder
     layers, learned positions or a higher learning rate (best 0.59). Lengths 17-20, beyond
@@ -137,25 +138,3 @@ def test_transformer_reverses_strings_with_a_cross_attention_head_near_the_anti_
     assert mass.max() >= 0.35 and mass.max() > 3 * uniform, mass
     heat_map = tmp_path / "transformer_reverse" / "attention.png"
     assert heat_map.read_bytes()[:4] == b"\x89PNG"
-
-
-@pytest.mark.slow
-def test_transformer_sorts_numbers_that_a_fixed_summary_cannot(tmp_path, seed, figures):
-    """Proves: sorting strings of 0-99 (a global comparison at every step) is learned by the
-    transformer and not through the RNN's fixed summary, both trained 8 epochs.
-    Margins: transformer exact match on 4-16 >= 0.95 (measured on seed 0: 0.964 on the
-    validation strings); the RNN without attention < 0.8 (seed 0, 10 epochs: 0.671). Both
-    held on seeds 0, 1, 2. With 10 symbols sorting is counting and the RNN sorts (0.99)."""
-    from zoo.cli.seq2seq_report import exact_by_length
-
-    overrides = ["trainer.max_epochs=8"]
-    transformer = trained("transformer_sort", overrides, seed, tmp_path)
-    rnn = trained(
-        "seq2seq_reverse", [*overrides, "data.task=sort", "data.vocab=100"], seed, tmp_path
-    )
-    test = SequenceTaskDataModule(task="sort", vocab=100).load()["test"]
-    buckets = ((4, 16), (17, 20))
-    ours, summary = exact_by_length(transformer, test, buckets), exact_by_length(rnn, test, buckets)
-    figures(transformer=ours["4-16"], rnn=summary["4-16"], longer=ours["17-20"])
-    assert ours["4-16"] >= 0.95, ours
-    assert summary["4-16"] < 0.8, summary
