@@ -91,6 +91,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules holding slow tests first, each module's tests kept together and in order:
+    pytest-xdist hands modules to workers in this order (`--dist loadscope`), so the long ones
+    start at once and short ones fill the end, rather than a long one running alone last."""
+    slow = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (item.module.__name__ not in slow, order[id(item)]))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Learning tests (those taking `seed`) run once per `--seeds` seed when it is given. The
     seed is module-scoped, so a module fixture that trains a run several tests share can take

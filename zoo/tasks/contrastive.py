@@ -23,7 +23,8 @@ def nt_xent(temperature: float) -> nn.Module:
 
 def randomly_initialised(net: nn.Module, seed: int = 0) -> nn.Module:
     """A copy of `net` with every layer's parameters drawn afresh: the same architecture,
-    nothing learned (the baseline a pretrained encoder must beat)."""
+    nothing learned (the baseline a pretrained encoder must beat). One fixed draw (`seed`), so
+    the baseline a card records is reproduced when the card is re-measured."""
     fresh = copy.deepcopy(net)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
