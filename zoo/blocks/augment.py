@@ -42,7 +42,10 @@ class RandomViews(nn.Module):
         if not (self.training or always):
             return x
         n, device = len(x), x.device
-        uniform = lambda low, high: torch.empty(n, device=device).uniform_(low, high)  # noqa: E731
+
+        def uniform(low: float, high: float) -> torch.Tensor:
+            return torch.empty(n, device=device).uniform_(low, high)
+
         angle = uniform(-1, 1) * math.radians(self.rotation)
         zoom = uniform(*self.scale)
         cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from zoo.blocks.attention import TransformerDecoderBlock, TransformerEncoderBlock
+from zoo.blocks.attention import KVCache, TransformerDecoderBlock, TransformerEncoderBlock
 from zoo.blocks.positions import PositionEmbedding
 from zoo.blocks.shapes import check_shape
 from zoo.patterns.seq2seq import BOS, PAD, padding_mask
@@ -57,7 +57,9 @@ class TransformerSeq2Seq(nn.Module):
         self.encoder_norm, self.decoder_norm = nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim)
         self.out = nn.Linear(embed_dim, vocab_size)
 
-    def encode(self, source: torch.Tensor, lengths: torch.Tensor):
+    def encode(
+        self, source: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """source tokens (N, S), lengths (N,) -> (memory (N, S, E), padding mask (N, S))."""
         check_shape(source, self.input_shape, "TransformerSeq2Seq source")
         padding = padding_mask(lengths, source.shape[1])
@@ -66,7 +68,15 @@ class TransformerSeq2Seq(nn.Module):
             h = block(h, key_padding_mask=padding)
         return self.encoder_norm(h), padding
 
-    def decode(self, target_in, memory, padding, caches=None, start: int = 0, need_weights=False):
+    def decode(
+        self,
+        target_in: torch.Tensor,
+        memory: torch.Tensor,
+        padding: torch.Tensor,
+        caches: list[tuple[KVCache, KVCache]] | None = None,
+        start: int = 0,
+        need_weights: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
         """Target tokens at positions start.. (N, T) -> (logits (N, T, vocab), cross-attention
         per decoder layer, each (N, H, T, S) or None)."""
         h = self.positions(self.embed(target_in), start)
@@ -94,7 +104,9 @@ class TransformerSeq2Seq(nn.Module):
         return torch.stack(self.decode(target_in, memory, padding, need_weights=True)[1], 1)
 
     @torch.no_grad()
-    def greedy(self, source: torch.Tensor, lengths: torch.Tensor, steps: int, cache: bool = True):
+    def greedy(
+        self, source: torch.Tensor, lengths: torch.Tensor, steps: int, cache: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Decode by feeding back the most likely token, for `steps` steps, from BOS: (tokens
         (N, steps), cross-attention of the last layer averaged over heads (N, steps, S)). With
         `cache`, each step runs only its new token and reads earlier keys and values from the
