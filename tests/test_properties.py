@@ -405,11 +405,8 @@ def _(draw):
     return Case(net, (r(n, objects, d), r(n, q)), (n, k), (r(n, objects, d + 1), r(n, q)))
 
 
-@spec(P.Seq2Seq)
-def _(draw):
-    n, source, steps, vocab = size(draw, 2), size(draw), size(draw), size(draw, 5, 9)
-    attention = draw(st.sampled_from([None, "additive"]))
-    net = P.Seq2Seq(vocab, (source,), embed_dim=4, hidden_size=6, attention=attention)
+def seq2seq_case(net: nn.Module, n: int, source: int, steps: int, vocab: int) -> Case:
+    """Padded source tokens (the first at full length), their lengths and target tokens."""
     tokens = torch.randint(3, vocab, (n, source))
     lengths = torch.randint(1, source + 1, (n,))
     lengths[0] = source
@@ -418,17 +415,21 @@ def _(draw):
     return Case(net, (tokens, lengths, target), (n, steps, vocab), bad)
 
 
+@spec(P.Seq2Seq)
+def _(draw):
+    n, source, steps, vocab = size(draw, 2), size(draw), size(draw), size(draw, 5, 9)
+    attention = draw(st.sampled_from([None, "additive"]))
+    net = P.Seq2Seq(vocab, (source,), embed_dim=4, hidden_size=6, attention=attention)
+    return seq2seq_case(net, n, source, steps, vocab)
+
+
 @spec(P.TransformerSeq2Seq)
 def _(draw):
     n, source, vocab = size(draw, 2), size(draw), size(draw, 5, 9)
     steps, heads = size(draw, 1, source + 1), size(draw, 1, 2)
     positions = draw(st.sampled_from(["sinusoidal", "learned", "none"]))
     net = P.TransformerSeq2Seq(vocab, (source,), 4 * heads, heads, 1, 1, 2.0, positions=positions)
-    tokens = torch.randint(3, vocab, (n, source))
-    lengths = torch.randint(1, source + 1, (n,))
-    target = torch.randint(3, vocab, (n, steps))
-    bad = (tokens[..., None], lengths, target)  # one token id per position, not a vector
-    return Case(net, (tokens, lengths, target), (n, steps, vocab), bad)
+    return seq2seq_case(net, n, source, steps, vocab)
 
 
 @spec(P.SimCLR)
