@@ -10,7 +10,7 @@ from zoo.cli.run import build
 from zoo.data import SequenceTaskDataModule
 from zoo.data.sequences import EOS, PAD, make_pairs
 from zoo.patterns import Seq2Seq
-from zoo.tasks.seq2seq import exact_match
+from zoo.tasks.seq2seq import Seq2SeqTask, exact_match
 
 
 def test_reverse_pairs_end_with_the_end_token():
@@ -76,6 +76,33 @@ def test_exact_match_needs_every_token_up_to_the_end():
     target = torch.tensor([[5, 6, EOS, PAD], [7, EOS, PAD, PAD]])
     predicted = torch.tensor([[5, 6, EOS, 9], [7, 8, PAD, PAD]])
     assert exact_match(predicted, target).tolist() == [True, False]
+
+
+class Recorder(torch.nn.Module):
+    """A stand-in seq2seq net that keeps the decoder inputs it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[torch.Tensor] = []
+        self.bias = torch.nn.Parameter(torch.zeros(13))
+
+    def forward(self, source, lengths, target_in):
+        self.seen.append(target_in)
+        return self.bias.expand(*target_in.shape, 13)
+
+
+def test_word_dropout_hides_only_teacher_forced_symbols_and_only_while_training():
+    batch = make_pairs("reverse", 256, (4, 16), 10, 16, torch.Generator().manual_seed(0))
+    net = Recorder()
+    Seq2SeqTask(net, word_dropout=0.5)._step(batch, "train")
+    target_in, hidden = batch[2], net.seen[0] != batch[2]
+    assert (net.seen[0][hidden] == PAD).all()
+    assert not hidden[target_in <= EOS].any()  # begin, end and padding stay
+    assert 0.45 < hidden[target_in > EOS].float().mean() < 0.55
+    Seq2SeqTask(net)._step(batch, "train")
+    assert torch.equal(net.seen[1], target_in)
+    with pytest.raises(ValueError, match=r"task.word_dropout must lie in \[0, 1\), got 1.0"):
+        Seq2SeqTask(net, word_dropout=1.0)
 
 
 def test_seq2seq_configs_build_together(tmp_path):

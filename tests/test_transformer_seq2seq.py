@@ -112,29 +112,27 @@ def trained(experiment: str, overrides: list[str], seed: int, tmp_path) -> torch
 
 
 @pytest.mark.slow
-def test_transformer_reverses_strings_with_a_cross_attention_head_near_the_anti_diagonal(
+def test_transformer_reverses_strings_with_a_cross_attention_head_on_the_anti_diagonal(
     tmp_path, seed, figures
 ):
-    """Proves: the transformer encoder-decoder reverses every trained length (4-16) and its
-    cross-attention follows the anti-diagonal (output step t reads source symbol n - 1 - t).
-    Margins: exact match on 4-16 >= 0.99 (3 epochs); the best
-    head's share of weight on the anti-diagonal >= 0.35 and over 3 times the 0.117 of
-    attention spread evenly (measured on seeds 0, 1, 2: 0.437, 0.448, 0.494; exact 0.997,
-    0.997, 0.998; 10 epochs: 0.51). Heads spread the
-    rest over the anti-diagonal's neighbours (0.31 on the next source position),
-    which the values disentangle: no head reaches 0.8, with 1, 2 or 4 heads, 0-2 encoder
-    layers, learned positions or a higher learning rate (best 0.59). Lengths 17-20, beyond
-    the trained positions: 0.03-0.11 exact (absolute positions do not extrapolate)."""
+    """Proves: the transformer encoder-decoder reverses every trained length (4-16) and a
+    cross-attention head follows the anti-diagonal (output step t reads source symbol
+    n - 1 - t). Margins: exact match on 4-16 >= 0.99 and the best head's share of weight on
+    the anti-diagonal >= 0.8, after 4 of the experiment's 10 epochs (measured on seeds 0, 1,
+    2: exact 1.000 each; anti-diagonal 0.828, 0.845, 0.847, std 0.011). The experiment's word
+    dropout is what makes the head sharp: trained on every teacher-forced symbol, the heads
+    stop at 0.44-0.57, 0.31 on the next source position, the symbol just emitted, which the
+    decoder can cancel since it sees it. Lengths 17-20, beyond the trained positions: 0.01-0.20
+    exact (absolute positions do not extrapolate)."""
     from zoo.cli.seq2seq_report import exact_by_length
 
-    net = trained("transformer_reverse", ["trainer.max_epochs=3"], seed, tmp_path)
+    net = trained("transformer_reverse", ["trainer.max_epochs=4"], seed, tmp_path)
     test = SequenceTaskDataModule().load()["test"]
     exact = exact_by_length(net, test, buckets=((4, 16), (17, 20)))
     trained_lengths = tuple(t[test[1] <= 16] for t in test)
     mass = anti_diagonal_mass(net, trained_lengths)
-    uniform = (1 / trained_lengths[1].float()).mean().item()
     figures(exact=exact["4-16"], longer=exact["17-20"], anti_diagonal=mass.max().item())
     assert exact["4-16"] >= 0.99, exact
-    assert mass.max() >= 0.35 and mass.max() > 3 * uniform, mass
+    assert mass.max() >= 0.8, mass
     heat_map = tmp_path / "transformer_reverse" / "attention.png"
     assert heat_map.read_bytes()[:4] == b"\x89PNG"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from zoo.patterns.seq2seq import PAD
+from zoo.patterns.seq2seq import EOS, PAD
 from zoo.tasks.base import ZooTask
 
 
@@ -18,10 +21,23 @@ def exact_match(predicted: torch.Tensor, target_out: torch.Tensor) -> torch.Tens
 class Seq2SeqTask(ZooTask):
     """Batches are (source, lengths, target_in, target_out). Logs `stage/loss` (per token),
     and on val/test `stage/token_acc` (teacher-forced) and `stage/exact` (greedy decoding,
-    whole sequence right)."""
+    whole sequence right).
+
+    `word_dropout` hides that share of the teacher-forced symbols from the decoder while
+    training (each replaced by padding; Bowman et al. 2016), so it must read the source rather
+    than lean on the symbol it just emitted."""
+
+    def __init__(self, net: nn.Module, *, word_dropout: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(net, **kwargs)
+        if not 0 <= word_dropout < 1:
+            raise ValueError(f"task.word_dropout must lie in [0, 1), got {word_dropout}")
+        self.word_dropout = word_dropout
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         source, lengths, target_in, target_out = batch
+        if stage == "train" and self.word_dropout:
+            hidden = torch.rand(target_in.shape, device=target_in.device) < self.word_dropout
+            target_in = target_in.masked_fill(hidden & (target_in > EOS), PAD)
         logits = self.net(source, lengths, target_in)
         loss = F.cross_entropy(logits.flatten(0, 1), target_out.flatten(), ignore_index=PAD)
         self.log_loss(stage, loss, len(source))
