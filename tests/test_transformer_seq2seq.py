@@ -122,8 +122,8 @@ def test_transformer_reverses_strings_with_a_cross_attention_head_on_the_anti_di
     2: exact 1.000 each; anti-diagonal 0.828, 0.845, 0.847, std 0.011). The experiment's word
     dropout is what makes the head sharp: trained on every teacher-forced symbol (10 epochs),
     the heads stop at 0.54-0.71, 0.20-0.31 on the next source position, the symbol just
-    emitted, which the decoder can cancel since it sees it. Lengths 17-20, beyond the trained positions: 0.01-0.20
-    exact (absolute positions do not extrapolate)."""
+    emitted, which the decoder can cancel since it sees it. Lengths 17-20, beyond the trained
+    positions: 0.01-0.20 exact (absolute positions do not extrapolate)."""
     from zoo.cli.seq2seq_report import exact_by_length
 
     net = trained("transformer_reverse", ["trainer.max_epochs=4"], seed, tmp_path)

@@ -85,11 +85,10 @@ def test_a_vit_learns_digits_and_loses_most_of_it_without_positions(tmp_path, se
 
 @pytest.mark.slow
 def test_the_vits_gap_to_the_cnn_narrows_with_4x_the_images(figures):
-    """Proves: the ViT needs more data than the CNN of the same parameter budget, and more
-    data narrows the gap. The four shipped models of `experiment=vit_rotated_digits` and
-    `experiment=cnn_rotated_digits`, at 718 training images (`*_rotated_digits_1x`) and 4x as
-    many rotated (2872), all on the same 3596 rotated test digits; the hub test re-measures
-    their cards. Margin: the gap falls by >= 0.05 (here 0.141 -> 0.048; trained on seeds 0, 1,
+    """Proves: more data narrows the ViT's gap to a CNN of the same parameter budget. The
+    four shipped models of `experiment=vit_rotated_digits` and `experiment=cnn_rotated_digits`,
+    at 718 training images (`*_rotated_digits_1x`) and 4x as many rotated (2872), all on the
+    same 3596 rotated test digits; the hub test re-measures their cards. Margin: the gap falls by >= 0.05 (here 0.141 -> 0.048; trained on seeds 0, 1,
     2 and scored on their own test splits: 0.150 -> 0.048, 0.134 -> 0.045, 0.164 -> 0.052)."""
     images, labels = RotatedDigitsDataModule(targets=["digit"]).load_unit()["test"]
     accuracy = {}
