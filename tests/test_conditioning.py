@@ -77,7 +77,9 @@ def test_the_command_writes_its_table_and_a_readable_figure(tmp_path, capsys):
 
 def readme_table_is_the_commands(printed: str) -> None:
     """The README's steps table quotes this command's: each row's step counts are those the
-    command prints for that optimiser and valley ("either": both), and so are the slopes."""
+    command prints for that optimiser and valley ("either": both), within 1%, and so are the
+    slopes. Float64 rounding differs between CPUs (fused multiply-adds, vector widths), and
+    RMSProp hovering in the rotated valley turns that into a step or two (268 or 270)."""
     import re
 
     from conftest import ROOT
@@ -98,6 +100,7 @@ def readme_table_is_the_commands(printed: str) -> None:
     for (name, valley), steps in quoted.items():
         valleys = ("axis-aligned", "rotated") if valley == "either" else (valley,)
         for v in valleys:
-            assert printed_rows[name, v] == steps, (name, v)
+            printed_steps = [int(n) for n in printed_rows[name, v]]
+            assert printed_steps == pytest.approx([int(n) for n in steps], rel=0.01), (name, v)
     for slope in re.findall(r"slope (\d\.\d\d) over|\((\d\.\d\d)\)", section):
         assert "".join(slope) in printed, slope

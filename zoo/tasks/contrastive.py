@@ -7,18 +7,38 @@ import copy
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from zoo.tasks.base import ZooTask
 from zoo.tasks.probe import linear_probe
 
 
-def nt_xent(temperature: float) -> nn.Module:
-    """pytorch-metric-learning's NT-Xent: each view's positive is the other view of its image,
-    every other view in the batch a negative, by cosine similarity over `temperature`."""
-    from pytorch_metric_learning import losses
+class NTXent(nn.Module):
+    """NT-Xent (Chen et al. 2020) on views stacked as [first views; second views]: each
+    view's positive is the other view of its image, the other 2B - 2 views its negatives;
+    softmax cross-entropy over cosine similarities divided by `temperature`.
 
-    return losses.NTXentLoss(temperature=temperature)
+    pytorch-metric-learning's NTXentLoss gives the same value (tests/test_simclr.py checks)
+    but pairs every positive with every negative, O(B^3): 0.1 s a step at B = 64 on one core,
+    7 s at 256, against well under a millisecond here."""
+
+    def __init__(self, temperature: float) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"task.temperature must be positive, got {temperature}")
+        self.temperature = temperature
+
+    def forward(self, views: torch.Tensor) -> torch.Tensor:
+        if views.dim() != 2 or len(views) % 2:
+            raise ValueError(
+                f"NTXent expected (2B, D) embeddings of B images' two views, got "
+                f"{tuple(views.shape)}"
+            )
+        z = F.normalize(views, dim=1)
+        similarity = (z @ z.T / self.temperature).fill_diagonal_(float("-inf"))
+        other_view = torch.arange(len(z), device=z.device).roll(len(z) // 2)
+        return F.cross_entropy(similarity, other_view)
 
 
 def randomly_initialised(net: nn.Module, seed: int = 0) -> nn.Module:
@@ -48,10 +68,8 @@ class ContrastiveTask(ZooTask):
         self, net: nn.Module, *, augment: nn.Module, temperature: float = 0.5, **kwargs: Any
     ) -> None:
         super().__init__(net, **kwargs)
-        if temperature <= 0:
-            raise ValueError(f"task.temperature must be positive, got {temperature}")
         self.augment, self.temperature = augment, temperature
-        self.criterion = nt_xent(temperature)
+        self.criterion = NTXent(temperature)
         self.test_batches: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     @classmethod
@@ -65,8 +83,7 @@ class ContrastiveTask(ZooTask):
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         x = batch[0]
         views = torch.cat([self.augment(x, always=True), self.augment(x, always=True)])
-        pairs = torch.arange(len(x), device=x.device).repeat(2)
-        loss = self.criterion(self.net(views), pairs)
+        loss = self.criterion(self.net(views))
         self.log_loss(stage, loss, len(x))
         if stage == "test":
             self.test_batches.append((x, batch[1]))
