@@ -12,7 +12,9 @@ from zoo.data import (
     TensorBatches,
     TorchvisionDataModule,
 )
+from zoo.data.glyphs import GlyphsDataModule, generate_glyphs
 from zoo.data.mosaics import make_mosaics
+from zoo.data.sort_of_clevr import SortOfClevrDataModule, generate_scenes
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +207,23 @@ def test_sort_of_clevr_answers_match_the_scene():
     assert images.dtype == torch.uint8 and images.shape == (80, 3, 24, 24)
     assert is_relational(questions).float().mean() == 0.5
     assert preprocess(images, dm.preprocessing_record()).max() <= 1.0  # bytes -> [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("module", "generate"),
+    [
+        (lambda: GlyphsDataModule(classes={"train": 8, "val": 3, "test": 3}), generate_glyphs),
+        (lambda: SortOfClevrDataModule(scenes={"train": 40, "val": 8, "test": 8}), generate_scenes),
+    ],
+)
+def test_generated_data_is_drawn_once_per_setting_and_handed_out_as_copies(module, generate):
+    first = module().load_unit()
+    drawn = generate.cache_info().misses
+    first["train"][0].fill_(0)  # a caller's in-place change stays its own
+    again = module().load_unit()
+    assert generate.cache_info().misses == drawn
+    assert again["train"][0].any() and not torch.equal(again["train"][0], first["train"][0])
+    assert all(torch.equal(a, b) for a, b in zip(again["test"], first["test"], strict=True))
 
 
 def test_jitter_shifts_each_training_image_by_at_most_its_pixels():

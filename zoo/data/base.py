@@ -15,6 +15,12 @@ Split = tuple[torch.Tensor, ...]  # (*inputs, target)
 SPLITS = ("train", "val", "test")
 
 
+def copies(splits: dict[str, Split]) -> dict[str, Split]:
+    """A copy of every tensor of `splits`: what a data module hands out of data it generated
+    once and keeps (its own, whatever a caller does to it in place)."""
+    return {name: tuple(t.clone() for t in split) for name, split in splits.items()}
+
+
 def split_sizes(
     sizes: dict[str, int] | None, default: dict[str, int], key: str = "data.sizes"
 ) -> dict[str, int]:

@@ -9,11 +9,12 @@ Omniglot in Koch et al. (2015).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.data.base import InMemoryDataModule, Split, copies, split_sizes
 from zoo.data.batches import ClassBalancedBatches
 
 MAX_STROKES, POINTS_PER_STROKE = 4, 32
@@ -72,6 +73,22 @@ def draw_glyphs(
     return torch.cat(images).unsqueeze(1)
 
 
+@functools.lru_cache(maxsize=2)  # 2 s to draw: once per process for each setting
+def generate_glyphs(
+    classes: tuple[tuple[str, int], ...], samples_per_class: int, image_size: int, seed: int
+) -> dict[str, Split]:
+    """The splits' images (N, 1, size, size) and labels, `samples_per_class` of each of the
+    classes of each split (`classes`: (split, count) pairs), all drawn from `seed`."""
+    generator = torch.Generator().manual_seed(seed)
+    splits = {}
+    for split, count in classes:
+        points, drawn = glyph_classes(count, generator)
+        label = torch.arange(count).repeat_interleave(samples_per_class)
+        images = draw_glyphs(points[label], drawn[label], image_size, generator)
+        splits[split] = (images, label)
+    return splits
+
+
 class GlyphsDataModule(InMemoryDataModule):
     """`(image, class)` for metric learning and one-shot tests: `classes` per split (disjoint),
     `samples_per_class` each. Training batches hold `classes_per_batch` classes with
@@ -114,14 +131,8 @@ class GlyphsDataModule(InMemoryDataModule):
         self.num_outputs = self.classes["train"]
 
     def load_unit(self) -> dict[str, Split]:
-        generator = torch.Generator().manual_seed(self.seed)
-        splits = {}
-        for split, count in self.classes.items():
-            points, drawn = glyph_classes(count, generator)
-            label = torch.arange(count).repeat_interleave(self.samples_per_class)
-            images = draw_glyphs(points[label], drawn[label], self.image_size, generator)
-            splits[split] = (images, label)
-        return splits
+        setting = (tuple(self.classes.items()), self.samples_per_class, self.image_size, self.seed)
+        return copies(generate_glyphs(*setting))
 
     @property
     def fixed_training_inputs(self) -> bool:

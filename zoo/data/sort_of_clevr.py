@@ -9,9 +9,11 @@ A question is a 12-d vector: one-hot colour of the object asked about (6), one-h
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.data.base import InMemoryDataModule, Split, copies, split_sizes
 
 COLOURS = torch.tensor(
     [[1.0, 0, 0], [0, 0.8, 0], [0, 0, 1.0], [1.0, 0.55, 0], [0.5, 0.5, 0.5], [1.0, 1.0, 0]]
@@ -112,6 +114,40 @@ def accuracy_by_question_kind(
 QUESTION_KINDS = ("both", "relational", "non_relational")
 
 
+@functools.lru_cache(maxsize=2)  # 1 s to render: once per process for each setting
+def generate_scenes(
+    scenes: tuple[tuple[str, int], ...],
+    image_size: int,
+    questions_per_scene: int,
+    scene: str,
+    object_order: str,
+    questions: str,
+    seed: int,
+) -> dict[str, Split]:
+    """Each split's (scene, question, answer) triples, `questions_per_scene` per scene (`scenes`:
+    (split, count) pairs); scenes as image bytes or object descriptions (`scene`), all drawn
+    from `seed`. See `SortOfClevrDataModule`."""
+    generator = torch.Generator().manual_seed(seed)
+    splits = {}
+    for split, count in scenes:
+        images, centres, shapes = render_scenes(count, image_size, generator)
+        k = questions_per_scene
+        index = torch.arange(count).repeat_interleave(k)
+        colour = torch.randint(0, NUM_OBJECTS, (count * k,), generator=generator)
+        relational = torch.arange(count * k) % 2  # alternate, so half are relational
+        if questions != "both":
+            relational = torch.full_like(relational, int(questions == "relational"))
+        kind = torch.randint(0, 3, (count * k,), generator=generator) + 3 * relational
+        asked = torch.cat([torch.eye(NUM_OBJECTS)[colour], torch.eye(NUM_QUESTIONS)[kind]], dim=1)
+        targets = answer(centres[index], shapes[index], colour, kind)
+        if scene == "objects":
+            described = describe_objects(centres, shapes, object_order, generator)
+        else:
+            described = (images * 255).round().to(torch.uint8)
+        splits[split] = (described[index], asked, targets)
+    return splits
+
+
 class SortOfClevrDataModule(InMemoryDataModule):
     """(image, question) -> answer; each scene is asked `questions_per_scene` random questions,
     half of them relational. Many questions per scene matter: with one or two, a small CNN
@@ -163,27 +199,10 @@ class SortOfClevrDataModule(InMemoryDataModule):
         self.input_shape = (shape, (QUESTION_DIM,))
 
     def load_unit(self) -> dict[str, Split]:
-        generator = torch.Generator().manual_seed(self.seed)
-        splits = {}
-        for split, count in self.scenes.items():
-            images, centres, shapes = render_scenes(count, self.image_size, generator)
-            k = self.questions_per_scene
-            scene = torch.arange(count).repeat_interleave(k)
-            colour = torch.randint(0, NUM_OBJECTS, (count * k,), generator=generator)
-            relational = torch.arange(count * k) % 2  # alternate, so half are relational
-            if self.questions != "both":
-                relational = torch.full_like(relational, int(self.questions == "relational"))
-            kind = torch.randint(0, 3, (count * k,), generator=generator) + 3 * relational
-            questions = torch.cat(
-                [torch.eye(NUM_OBJECTS)[colour], torch.eye(NUM_QUESTIONS)[kind]], dim=1
-            )
-            targets = answer(centres[scene], shapes[scene], colour, kind)
-            if self.scene == "objects":
-                scenes = describe_objects(centres, shapes, self.object_order, generator)
-            else:
-                scenes = (images * 255).round().to(torch.uint8)
-            splits[split] = (scenes[scene], questions, targets)
-        return splits
+        setting = (tuple(self.scenes.items()), self.image_size, self.questions_per_scene)
+        return copies(
+            generate_scenes(*setting, self.scene, self.object_order, self.questions, self.seed)
+        )
 
     @property
     def fixed_training_inputs(self) -> bool:
