@@ -112,27 +112,39 @@ def trained(experiment: str, overrides: list[str], seed: int, tmp_path) -> torch
 
 
 @pytest.mark.slow
-def test_transformer_reverses_strings_with_a_cross_attention_head_on_the_anti_diagonal(
-    tmp_path, seed, figures
-):
-    """Proves: the transformer encoder-decoder reverses every trained length (4-16) and a
+def test_transformer_reverses_strings_with_a_cross_attention_head_on_the_anti_diagonal():
+    """Proves: the shipped `transformer_seq2seq.reverse` (`experiment=transformer_reverse`, 10
+    epochs; the hub test re-measures its card) reverses every trained length (4-16) and a
     cross-attention head follows the anti-diagonal (output step t reads source symbol
-    n - 1 - t). Margins: exact match on 4-16 >= 0.99 and the best head's share of weight on
-    the anti-diagonal >= 0.8, after 4 of the experiment's 10 epochs (measured on seeds 0, 1,
-    2: exact 1.000 each; anti-diagonal 0.828, 0.845, 0.847, std 0.011). The experiment's word
-    dropout is what makes the head sharp: trained on every teacher-forced symbol (10 epochs),
-    the heads stop at 0.54-0.71, 0.20-0.31 on the next source position, the symbol just
-    emitted, which the decoder can cancel since it sees it. Lengths 17-20, beyond the trained
-    positions: 0.01-0.20 exact (absolute positions do not extrapolate)."""
+    n - 1 - t). Margins: exact match on 4-16 >= 0.99 (1.000) and the best head's share of
+    weight on the anti-diagonal >= 0.8 (0.91; its heads 0.88-0.91). Trained in the suite for 4
+    epochs on seeds 0, 1, 2 the same held: exact 1.000 each, anti-diagonal 0.828, 0.845, 0.847.
+    The experiment's word dropout is what makes the head sharp: trained on every teacher-forced
+    symbol (10 epochs), the heads stop at 0.54-0.71, 0.20-0.31 on the next source position,
+    the symbol just emitted, which the decoder can cancel since it sees it. Lengths 17-20,
+    beyond the trained positions: 0.09 exact (absolute positions do not extrapolate)."""
     from zoo.cli.seq2seq_report import exact_by_length
 
-    net = trained("transformer_reverse", ["trainer.max_epochs=4"], seed, tmp_path)
+    net = zoo.load_model("transformer_seq2seq.reverse")
     test = SequenceTaskDataModule().load()["test"]
     exact = exact_by_length(net, test, buckets=((4, 16), (17, 20)))
-    trained_lengths = tuple(t[test[1] <= 16] for t in test)
-    mass = anti_diagonal_mass(net, trained_lengths)
-    figures(exact=exact["4-16"], longer=exact["17-20"], anti_diagonal=mass.max().item())
+    mass = anti_diagonal_mass(net, tuple(t[test[1] <= 16] for t in test))
     assert exact["4-16"] >= 0.99, exact
     assert mass.max() >= 0.8, mass
+
+
+@pytest.mark.slow
+def test_a_transformer_trained_from_scratch_learns_to_reverse(tmp_path, seed, figures):
+    """Proves: `experiment=transformer_reverse` learns from scratch in the suite: after 2 of
+    its 10 epochs, exact match on the trained lengths (4-16) >= 0.8 (measured on seeds 0, 1,
+    2: 0.900, 0.949, 0.942, std 0.026; a fresh net scores 0) and the attention figure is
+    written. The full run's margins are the shipped model's, above."""
+    from zoo.cli.seq2seq_report import exact_by_length
+
+    net = trained("transformer_reverse", ["trainer.max_epochs=2"], seed, tmp_path)
+    test = SequenceTaskDataModule().load()["test"]
+    exact = exact_by_length(net, test, buckets=((4, 16),))
+    figures(exact=exact["4-16"])
+    assert exact["4-16"] >= 0.8, exact
     heat_map = tmp_path / "transformer_reverse" / "attention.png"
     assert heat_map.read_bytes()[:4] == b"\x89PNG"

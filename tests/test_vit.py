@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import zoo
-from zoo.data import RotatedDigitsDataModule
+from zoo.data import DigitsDataModule, RotatedDigitsDataModule
 from zoo.patterns import PatchEmbedding, ViTEncoder
 from zoo.preprocessing import normalize
 
@@ -61,12 +61,25 @@ def test_attention_rollout_is_a_distribution_over_the_patches():
 
 
 @pytest.mark.slow
+def test_the_shipped_vit_reads_digits():
+    """Proves: the zoo's ViT reaches >= 0.85 test accuracy on digits (719 training images):
+    the shipped `vit.digits` (`experiment=vit_digits`, 150 epochs; the hub test re-measures
+    its card) scores 0.930 on the 899 test digits, preprocessed from its own record. Trained
+    in the suite for 100 epochs on seeds 0, 1, 2 it reached 0.913, 0.932, 0.910."""
+    images, labels = DigitsDataModule().load_unit()["test"]
+    net = zoo.load_model("vit.digits").eval()
+    with torch.no_grad():
+        accuracy = (net(normalize(images, net.pretrained_cfg)).argmax(-1) == labels).float()
+    assert accuracy.mean() >= 0.85, accuracy.mean()
+
+
+@pytest.mark.slow
 def test_a_vit_learns_digits_and_loses_most_of_it_without_positions(tmp_path, seed, figures):
-    """Proves: the zoo's ViT reaches >= 0.85 test accuracy on digits (719 training images), and
-    without position embeddings falls by >= 0.2, its patches a bag. Budget: 100 of the
-    experiment's 150 epochs. Measured on seeds 0, 1, 2: 0.913, 0.932, 0.910 (std 0.012),
-    worst - 2 std = 0.886; without positions 0.611, 0.631, 0.622, gaps 0.302, 0.301, 0.288
-    (std 0.008) -> 0.272. At 50 epochs the ViT is at 0.819: it needs its epochs."""
+    """Proves: the ViT learns digits from scratch, and without position embeddings, its
+    patches a bag, the same budget leaves it >= 0.2 behind. Budget: 50 of the experiment's
+    150 epochs. Margins: with positions >= 0.7, measured on seeds 0, 1, 2: 0.819, 0.819, 0.775
+    (std 0.025) -> 0.725; without them 0.513, 0.547, 0.508, gaps 0.306, 0.271, 0.267 (std
+    0.021) -> 0.225. At 100 epochs the gaps were 0.302, 0.301, 0.288 (with positions 0.91-0.93)."""
     from conftest import compose_train
 
     from zoo.cli.run import train
@@ -75,10 +88,10 @@ def test_a_vit_learns_digits_and_loses_most_of_it_without_positions(tmp_path, se
     for positions in ("learned", "none"):
         out = tmp_path / positions
         run = ["experiment=vit_digits", f"model.backbone.positions={positions}", f"seed={seed}"]
-        run.append("trainer.max_epochs=100")
+        run.append("trainer.max_epochs=50")
         accuracy[positions] = train(compose_train([*run, "logger=none"], out))["test/acc"]
     figures(learned=accuracy["learned"], none=accuracy["none"])
-    assert accuracy["learned"] >= 0.85, accuracy
+    assert accuracy["learned"] >= 0.7, accuracy
     assert accuracy["learned"] - accuracy["none"] >= 0.2, accuracy
     assert (tmp_path / "learned" / "rollout.png").read_bytes()[:4] == b"\x89PNG"
 
