@@ -135,16 +135,17 @@ def test_transformer_reverses_strings_with_a_cross_attention_head_on_the_anti_di
 
 @pytest.mark.slow
 def test_a_transformer_trained_from_scratch_learns_to_reverse(tmp_path, seed, figures):
-    """Proves: `experiment=transformer_reverse` learns from scratch in the suite: after 2 of
-    its 10 epochs, exact match on the trained lengths (4-16) >= 0.8 (measured on seeds 0, 1,
-    2: 0.900, 0.949, 0.942, std 0.026; a fresh net scores 0) and the attention figure is
-    written. The full run's margins are the shipped model's, above."""
+    """Proves: `experiment=transformer_reverse` learns from scratch in the suite: after 1 of
+    its 10 epochs, exact match on the trained lengths (4-16) >= 0.5 (measured on seeds 0, 1,
+    2: 0.760, 0.770, 0.658, std 0.062 -> 0.535; after 2 epochs 0.900, 0.949, 0.942; a fresh
+    net scores 0) and the attention figure is written. The full run's margins are the
+    shipped model's, above."""
     from zoo.cli.seq2seq_report import exact_by_length
 
-    net = trained("transformer_reverse", ["trainer.max_epochs=2"], seed, tmp_path)
+    net = trained("transformer_reverse", ["trainer.max_epochs=1"], seed, tmp_path)
     test = SequenceTaskDataModule().load()["test"]
     exact = exact_by_length(net, test, buckets=((4, 16),))
     figures(exact=exact["4-16"])
-    assert exact["4-16"] >= 0.8, exact
+    assert exact["4-16"] >= 0.5, exact
     heat_map = tmp_path / "transformer_reverse" / "attention.png"
     assert heat_map.read_bytes()[:4] == b"\x89PNG"
