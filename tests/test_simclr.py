@@ -54,8 +54,10 @@ def test_nt_xent_is_low_when_each_view_is_nearest_its_pair():
     assert matched < 0.5 * shuffled
     with pytest.raises(ValueError, match=r"NTXent expected \(2B, D\) embeddings .* got \(5, 16\)"):
         loss(z[:5])
-    with pytest.raises(ValueError, match=r"task\.temperature must be positive, got 0"):
+    with pytest.raises(ValueError, match="NTXent temperature must be positive, got 0"):
         NTXent(0)
+    with pytest.raises(ValueError, match=r"task\.temperature must be positive, got -1"):
+        ContrastiveTask(small_simclr(), augment=RandomViews(), temperature=-1)
 
 
 @pytest.mark.parametrize("temperature", [0.1, 0.5])

@@ -26,7 +26,7 @@ class NTXent(nn.Module):
     def __init__(self, temperature: float) -> None:
         super().__init__()
         if temperature <= 0:
-            raise ValueError(f"task.temperature must be positive, got {temperature}")
+            raise ValueError(f"NTXent temperature must be positive, got {temperature}")
         self.temperature = temperature
 
     def forward(self, views: torch.Tensor) -> torch.Tensor:
@@ -68,6 +68,8 @@ class ContrastiveTask(ZooTask):
         self, net: nn.Module, *, augment: nn.Module, temperature: float = 0.5, **kwargs: Any
     ) -> None:
         super().__init__(net, **kwargs)
+        if temperature <= 0:
+            raise ValueError(f"task.temperature must be positive, got {temperature}")
         self.augment, self.temperature = augment, temperature
         self.criterion = NTXent(temperature)
         self.test_batches: list[tuple[torch.Tensor, torch.Tensor]] = []
