@@ -12,8 +12,10 @@ Names follow timm's `arch.tag` scheme:
 A model directory (shipped under `zoo/registry/<arch>.<tag>/` or written by `save_pretrained`)
 holds `config.json` (the config that builds the model and its preprocessing record),
 `model.safetensors` and `card.json` (dataset, split, test metrics, parameter count, command,
-sha256 of the weights). Weights load only after their sha256 matches the card; nothing is
-unpickled. Every model built or loaded here carries `model.pretrained_cfg`, the preprocessing
+sha256 of the weights and of the config). A directory loads only after both files match their
+sha256 on the card; the config is data (`zoo.builder`: registered architectures only), built
+first on the meta device and compared with the weights file's header before any memory is
+allocated; nothing is unpickled. Every model built or loaded here carries `model.pretrained_cfg`, the preprocessing
 record of `zoo.preprocessing` (plus `"card"` for loaded weights).
 """
 
@@ -23,6 +25,7 @@ import difflib
 import fnmatch
 import hashlib
 import json
+import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,7 +35,7 @@ import torch
 from torch import nn
 
 from zoo.atomic import atomic_path, write_text_atomic
-from zoo.builder import ALLOWED_PREFIXES, build_model
+from zoo.builder import build_model, register
 from zoo.preprocessing import default_record
 from zoo.presets import override, preset_config, preset_names
 from zoo.safe_files import load_checkpoint_file
@@ -42,7 +45,15 @@ CONFIG, WEIGHTS, CARD = "config.json", "model.safetensors", "card.json"
 
 
 class ChecksumError(RuntimeError):
-    """A weight file whose sha256 differs from the one on its card."""
+    """A weight or config file whose sha256 differs from the one on its card."""
+
+
+MAX_CONFIG_BYTES = 1 << 20
+"""A model's config (config.json, or a checkpoint's) is a few kilobytes: a larger one is refused
+before it is parsed."""
+MAX_NEW_ELEMENTS = 1 << 28
+"""What a model read from a file may hold beyond its weights file (layers re-initialised with
+`strict=False`, buffers the file does not store): 2^28 numbers, 1 GiB of float32."""
 
 
 # ---------------------------------------------------------------------------------- names
@@ -113,9 +124,45 @@ def _weights_dir(name: str) -> Path:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    if not path.exists():
+    """A model directory's JSON file as a dict, refused in one line when it is missing, too
+    large to be a config or card, or not a JSON object."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: a model directory needs {path.name}")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(
+            f"{path}: {path.stat().st_size} bytes; expected a config or card under "
+            f"{MAX_CONFIG_BYTES} bytes"
+        )
+    try:
+        found = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not JSON ({error}); expected a JSON object") from None
+    if not isinstance(found, dict):
+        raise ValueError(f"{path}: holds a {type(found).__name__}; expected a JSON object")
+    return found
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    """The config.json of a model directory, after its sha256 matches the card's
+    `config_sha256` (a ChecksumError names the file otherwise): the card covers everything
+    that builds the model, its config and preprocessing record as well as its weights."""
+    directory = Path(directory)
+    expected = read_card(directory).get("config_sha256")
+    path = directory / CONFIG
+    actual = sha256(path) if path.is_file() else None
+    if actual is None:
         raise FileNotFoundError(f"{path} is missing: a model directory needs {CONFIG}")
-    return json.loads(path.read_text())
+    if expected != actual:
+        said = f"says {expected}" if expected else "holds no config_sha256"
+        raise ChecksumError(
+            f"{path} has sha256 {actual}, but its card {said}: the config was changed or "
+            "never checked; nothing was built (if you trust this config, write its sha256 "
+            "into card.json as config_sha256)"
+        )
+    config = _read_json(path)
+    if not isinstance(config.get("model"), dict):
+        raise ValueError(f"{path}: holds no model config; expected {{'model': {{...}}}}")
+    return config
 
 
 def model_card(name: str) -> dict[str, Any]:
@@ -141,7 +188,7 @@ def get_pretrained_cfg(name: str) -> dict[str, Any]:
 def _stored_record(directory: Path, model: nn.Module | None = None) -> dict[str, Any]:
     """The record saved in a model directory's config.json (or the model's default one), with
     the directory's card."""
-    config = _read_json(directory / CONFIG)
+    config = read_config(directory)
     record = config.get("pretrained_cfg")
     if record is None:
         record = default_record(model, config["model"]) if model is not None else {}
@@ -157,7 +204,7 @@ def model_config(name: str, **overrides: Any) -> dict[str, Any]:
     an architecture's preset or the exact config of weights named `name`."""
     if name in list_models():
         return preset_config(name, overrides)
-    config = _read_json(_weights_dir(name) / CONFIG)["model"]
+    config = read_config(_weights_dir(name))["model"]
     return override(config, overrides)
 
 
@@ -167,8 +214,8 @@ def model_config(name: str, **overrides: Any) -> dict[str, Any]:
 def create_model(
     name: str, pretrained: bool = False, strict: bool = True, **kwargs: Any
 ) -> nn.Module:
-    """A model by name: an architecture (`list_models()`) or weights (`list_pretrained()`, or
-    the experiment that trained them, e.g. `cnn_digits`).
+    """A model by name: an architecture (`list_models()`), weights (`list_pretrained()`, or
+    the experiment that trained them, e.g. `cnn_digits`) or a model directory.
 
     - `create_model("cnn", num_classes=5, input_shape=[1, 28, 28])`: a fresh model from the
       preset; `input_shape`, `num_classes` / `num_outputs` (and `in_channels`, `in_features`,
@@ -189,10 +236,11 @@ def create_model(
         if pretrained:
             return create_model(weights_name(name), True, strict, **kwargs)
         return start_from(build_model(preset_config(name, kwargs)))
-    directory = _weights_dir(name)
+    directory = Path(name) if Path(name).is_dir() else _weights_dir(name)
     if pretrained:
         return from_pretrained(directory, strict=strict, **kwargs)
-    model = build_model(override(_read_json(directory / CONFIG)["model"], kwargs))
+    config = override(read_config(directory)["model"], kwargs)
+    model = _build_to_load(config, weight_shapes(directory), strict, source=directory / CONFIG)
     record = _stored_record(directory, model)
     record.pop("card")
     model.pretrained_cfg = record
@@ -213,12 +261,20 @@ def num_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _state_differences(own: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
+def _shape(value: Any) -> tuple[int, ...]:
+    return tuple(value.shape) if hasattr(value, "shape") else tuple(value)
+
+
+def _state_differences(
+    own: Mapping[str, Any], other: Mapping[str, Any], most: int = 8
+) -> list[str]:
+    """What differs between two state dicts (tensors or shapes): missing, unexpected and
+    reshaped keys, at most `most` of each named."""
     missing = sorted(set(own) - set(other))
     unexpected = sorted(set(other) - set(own))
-    reshaped = sorted(k for k in set(own) & set(other) if own[k].shape != other[k].shape)
+    reshaped = sorted(k for k in set(own) & set(other) if _shape(own[k]) != _shape(other[k]))
     return [
-        f"{label}: {keys}"
+        f"{label}: {keys[:most]}" + (f" and {len(keys) - most} more" if len(keys) > most else "")
         for label, keys in (
             ("missing", missing),
             ("unexpected", unexpected),
@@ -231,7 +287,8 @@ def _state_differences(own: Mapping[str, Any], other: Mapping[str, Any]) -> list
 def _checked_config(model: nn.Module, config: Mapping[str, Any]) -> dict[str, Any]:
     """`config` if it builds a model with `model`'s state-dict keys and shapes, else a
     ValueError saying what differs."""
-    built = build_model(config, allowed=("",))  # the caller's own config: any target
+    with torch.device("meta"):  # the caller's own config: any target
+        built = build_model(config, allowed=("",))
     differences = _state_differences(built.state_dict(), model.state_dict())
     if differences:
         raise ValueError(
@@ -278,11 +335,35 @@ def save_pretrained(
     with atomic_path(directory / WEIGHTS) as weights:
         save_file(state, weights)
         card |= {"num_params": num_params(model), "sha256": sha256(weights)}
-    write_text_atomic(
-        directory / CONFIG, json.dumps({"model": config, "pretrained_cfg": record}, indent=2) + "\n"
-    )
+    config_text = json.dumps({"model": config, "pretrained_cfg": record}, indent=2) + "\n"
+    write_text_atomic(directory / CONFIG, config_text)
+    card["config_sha256"] = hashlib.sha256(config_text.encode()).hexdigest()
     write_text_atomic(directory / CARD, json.dumps(card, indent=2) + "\n")
     return directory
+
+
+def _checked_weights(directory: Path) -> Path:
+    """The weights file of a model directory, once its sha256 matches the card."""
+    path = directory / WEIGHTS
+    expected = read_card(directory).get("sha256")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: a model directory needs {WEIGHTS}")
+    actual = sha256(path)
+    if expected != actual:
+        raise ChecksumError(
+            f"{path} has sha256 {actual}, but its card says {expected}: "
+            "the file is damaged or was changed; nothing was loaded"
+        )
+    return path
+
+
+def weight_shapes(directory: str | Path) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every tensor in a model directory's weights, read from the
+    safetensors header (checksum first) without loading any tensor."""
+    from safetensors import safe_open
+
+    with safe_open(_checked_weights(Path(directory)), "pt") as f:
+        return {key: tuple(f.get_slice(key).get_shape()) for key in f.keys()}  # noqa: SIM118
 
 
 def load_weights(directory: str | Path) -> dict[str, torch.Tensor]:
@@ -290,15 +371,7 @@ def load_weights(directory: str | Path) -> dict[str, torch.Tensor]:
     ChecksumError, and nothing is loaded)."""
     from safetensors.torch import load_file
 
-    directory = Path(directory)
-    expected = _read_json(directory / CARD).get("sha256")
-    actual = sha256(directory / WEIGHTS)
-    if expected != actual:
-        raise ChecksumError(
-            f"{directory / WEIGHTS} has sha256 {actual}, but its card says {expected}: "
-            "the file is damaged or was changed; nothing was loaded"
-        )
-    return load_file(directory / WEIGHTS)
+    return load_file(_checked_weights(Path(directory)))
 
 
 def load_state(
@@ -336,14 +409,14 @@ def from_pretrained(
     """The model saved in `directory` (by `save_pretrained`, or shipped), in eval mode, with
     its preprocessing record and card (`model.pretrained_cfg`).
 
-    Its config may name callables under `zoo.` and `torch.nn.` only, plus the module prefixes
-    the caller trusts (`allowed=("mypkg.",)`). Keyword overrides change the config as in
-    `create_model`; `strict` as there."""
+    Its config may name registered architectures only (`zoo.builder`), plus classes under the
+    package prefixes the caller trusts (`allowed=("mypkg.",)`). Keyword overrides change the
+    config as in `create_model`; `strict` as there."""
     directory = Path(directory)
-    config = override(_read_json(directory / CONFIG)["model"], overrides)
-    state = load_weights(directory)
-    model = _build_to_load(config, allowed=(*ALLOWED_PREFIXES, *allowed))
-    load_state(model, state, strict=strict)
+    config = override(read_config(directory)["model"], overrides)
+    shapes = weight_shapes(directory)
+    model = _build_to_load(config, shapes, strict, allowed, source=directory / CONFIG)
+    load_state(model, load_weights(directory), strict=strict)
     model.pretrained_cfg = _stored_record(directory, model)
     return model.eval()
 
@@ -387,17 +460,21 @@ def start_from(model: nn.Module) -> nn.Module:
 def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:
     """The network of a train.py checkpoint (a Lightning .ckpt), rebuilt without Hydra, in
     eval mode, with the preprocessing record of the data it was trained on."""
-    checkpoint = load_checkpoint_file(path)
+    checkpoint = load_checkpoint_file(path, mmap=True)  # nothing is read before it is checked
     record = checkpoint.get("zoo") or {}
     config = record.get("model")
     if config is None:
         raise ValueError(f"{path} has no zoo model config: was it written by train.py?")
-    model = _build_to_load(config)
+    if not isinstance(config, dict) or len(json.dumps(config, default=str)) > MAX_CONFIG_BYTES:
+        raise ValueError(
+            f"{path}: its model config is not a config of at most {MAX_CONFIG_BYTES} bytes"
+        )
     state = {
         k.removeprefix("net."): v
         for k, v in checkpoint["state_dict"].items()
         if k.startswith("net.")
     }
+    model = _build_to_load(config, state, strict, source=Path(path))
     load_state(model, state, strict=strict)
     stored = record.get("pretrained_cfg") or _record_of_run_data(record.get("run"))
     if stored:
@@ -414,7 +491,7 @@ def _record_of_run_data(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
     from zoo.builder import build
 
     try:
-        return build(data, allowed=("zoo.data.",)).preprocessing_record()
+        return build(data, kinds=("data",), where="run.data").preprocessing_record()
     except (OSError, RuntimeError, ValueError) as error:
         warnings.warn(
             f"no preprocessing record: the run's data cannot be built ({error})", stacklevel=3
@@ -423,15 +500,50 @@ def _record_of_run_data(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _build_to_load(
-    config: Mapping[str, Any], allowed: tuple[str, ...] = ALLOWED_PREFIXES
+    config: Mapping[str, Any],
+    shapes: Mapping[str, Any],
+    strict: bool,
+    allowed: tuple[str, ...] = (),
+    source: Path | None = None,
 ) -> nn.Module:
-    """The model of `config`, built without moving the global random state: its initial
-    weights are about to be overwritten, and a teacher or judge loaded inside a seeded run must
-    leave that run's random stream as it was."""
+    """The model of `config` (read from `source`), once its skeleton, built on the meta
+    device, matches the weights' `shapes` (strict) or adds at most `MAX_NEW_ELEMENTS` numbers
+    to them: no memory is spent on a config that does not fit its weights. Built without
+    moving the global random state: its initial weights are about to be overwritten, and a
+    teacher or judge loaded inside a seeded run must leave that run's stream as it was."""
+    where = f"{source}: model" if source else "model"
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lazy layers' warnings, said again by the real build
+        try:
+            skeleton = build_model(config, allowed=allowed, where=where)
+        except TypeError as error:  # arguments the classes do not take: the file is wrong
+            raise ValueError(f"{where} cannot be built: {error}") from None
+    own = {
+        k: tuple(v.shape)
+        for k, v in skeleton.state_dict().items()
+        if not isinstance(v, nn.parameter.UninitializedTensorMixin)  # lazy: shaped by the weights
+    }
+    name = type(skeleton).__name__
+    differences = _state_differences(own, shapes)
+    if strict and differences:
+        raise RuntimeError(
+            f"{where} builds {name}, whose weights do not fit the file's "
+            f"({'; '.join(differences)}); nothing was built. Pass strict=False to "
+            "re-initialise what does not fit."
+        )
+    stored = {k for k in own if k in shapes and _shape(shapes[k]) == own[k]}
+    new = sum(math.prod(s) for k, s in own.items() if k not in stored)
+    new += sum(b.numel() for k, b in skeleton.named_buffers() if k not in own)
+    if new > MAX_NEW_ELEMENTS:
+        raise ValueError(
+            f"{where} builds {name} with {new:,} numbers that its weights do not hold; "
+            f"expected at most {MAX_NEW_ELEMENTS:,}: nothing was allocated"
+        )
     with torch.random.fork_rng(devices=[]):
-        return build_model(config, allowed=allowed)
+        return build_model(config, allowed=allowed, where=where)
 
 
+@register("task", name="zoo.load_model")  # a teacher or judge a task config names
 def load_model(source: str | Path, allowed: tuple[str, ...] = ()) -> nn.Module:
     """A trained network from what a user names: weights (`list_pretrained()`, or their
     experiment's name), a directory written by `save_pretrained` (its config may name

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.blocks.activations import ActivationLike, get_activation
+from zoo.builder import register
 
 
 def _check(x: torch.Tensor, dim: int, name: str, module: str) -> None:
@@ -43,6 +44,7 @@ class KVCache:
         return key, value
 
 
+@register()
 class MultiHeadAttention(nn.Module):
     """Self- or cross-attention with key-padding masks and an optional causal mask.
 
@@ -169,6 +171,7 @@ def feed_forward(
     )
 
 
+@register()
 class AttentionPooling(nn.Module):
     """Pool a set or sequence (N, L, E) into (N, E) with a learned query that attends over it
     (pooling by multi-head attention, Lee et al. 2019, "Set Transformer")."""
@@ -187,6 +190,7 @@ class AttentionPooling(nn.Module):
         return pooled.squeeze(1)
 
 
+@register()
 class TransformerEncoderBlock(nn.Module):
     """Pre-norm transformer block: x + MHA(LN(x)), then x + MLP(LN(x)) (Xiong et al. 2020)."""
 
@@ -227,6 +231,7 @@ class TransformerEncoderBlock(nn.Module):
         return x + self.mlp(self.norm2(x)), weights
 
 
+@register()
 class TransformerDecoderBlock(nn.Module):
     """Pre-norm transformer decoder block: x + causal self-attention(LN(x)), x + cross-attention
     (LN(x), memory), then x + MLP(LN(x)) (Vaswani et al. 2017). Each position sees the target
@@ -278,6 +283,7 @@ class TransformerDecoderBlock(nn.Module):
         return x + self.mlp(self.norm3(x)), weights
 
 
+@register()
 class AdditiveAttention(nn.Module):
     """score(q, k_j) = v^T tanh(W q + U k_j), softmax over the unmasked keys (Bahdanau et al.
     2015). Returns the weighted sum of the keys (N, key_dim) and the weights (N, S)."""

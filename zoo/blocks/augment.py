@@ -9,7 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.builder import register
 
+
+@register()
 class RandomViews(nn.Module):
     """Each image (N, C, H, W) rotated by up to `rotation` degrees, scaled by a factor in
     `scale`, shifted by up to `shift` of its size, and, with probability `erase`, with a

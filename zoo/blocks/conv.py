@@ -10,8 +10,10 @@ from torch import nn
 
 from zoo.blocks.activations import ActivationLike, get_activation
 from zoo.blocks.norm import NormLike, get_norm
+from zoo.builder import register
 
 
+@register()
 class ConvStack(nn.Module):
     """Stages of conv (same padding) -> norm -> activation, each followed by 2x2 max-pooling.
 
@@ -66,6 +68,7 @@ class ConvStack(nn.Module):
         return self.layers(x)
 
 
+@register()
 class ConvDecoder(nn.Module):
     """The mirror of a `ConvStack`: a code (N, in_features) -> a dense map of
     channels[0] x start_size x start_size -> stages of 2x nearest upsampling + conv ->

@@ -7,7 +7,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from zoo.builder import register
 
+
+@register()
 class FiLMGenerator(nn.Module):
     """Map a conditioning vector (N, cond_dim) to per-channel (gamma, beta), each (N, C).
 
@@ -42,6 +45,7 @@ def film(features: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> tor
     return gamma.view(*gamma.shape, *extra) * features + beta.view(*beta.shape, *extra)
 
 
+@register()
 class FiLMConvBlock(nn.Module):
     """The FiLM-ed residual block of Perez et al.: conv 1x1 -> relu -> conv 3x3 -> BN (no
     affine) -> FiLM(c) -> relu, plus the 1x1 output as a skip."""

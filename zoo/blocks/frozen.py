@@ -6,7 +6,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from zoo.builder import register
 
+
+@register()
 class FrozenSequential(nn.Sequential):
     """`nn.Sequential` (same layers, same weight names) that never trains: no gradient flows
     into it and it stays in eval mode whatever mode the model around it is in, so dropout is

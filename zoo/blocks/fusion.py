@@ -20,10 +20,12 @@ from torch import nn
 
 from zoo.blocks.attention import TransformerEncoderBlock
 from zoo.blocks.film import FiLMGenerator, film
+from zoo.builder import register
 
 FUSIONS = ("concat", "sum", "gated", "film", "attention")
 
 
+@register()
 class Fusion(nn.Module):
     """Fuse M vectors of widths `widths` by `kind` (one of `FUSIONS`); `out_features` says
     how wide the result is."""

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.blocks.activations import ActivationLike, get_activation
+from zoo.builder import register
 
 
 def _check_last(x: torch.Tensor, dim: int, module: str) -> None:
@@ -19,6 +20,7 @@ def _check_last(x: torch.Tensor, dim: int, module: str) -> None:
         raise ValueError(f"{module} expected input of shape (..., {dim}), got {tuple(x.shape)}")
 
 
+@register()
 class GLU(nn.Module):
     """Gated linear unit (Dauphin et al. 2017): (x W + b) * sigmoid(x V + c)."""
 
@@ -33,6 +35,7 @@ class GLU(nn.Module):
         return F.glu(self.linear(x), dim=-1)
 
 
+@register()
 class Highway(nn.Module):
     """Highway layer (Srivastava et al. 2015): y = T(x) * H(x) + (1 - T(x)) * x with transform
     gate T = sigmoid(x W_T + b_T).
@@ -58,6 +61,7 @@ class Highway(nn.Module):
         return t * self.activation(self.transform(x)) + (1 - t) * x
 
 
+@register()
 class SqueezeExcite(nn.Module):
     """Channel attention for (N, C, H, W) (Hu et al. 2018): global-average 'squeeze', a
     bottleneck MLP, and a sigmoid per channel that rescales the feature map."""
@@ -80,6 +84,7 @@ class SqueezeExcite(nn.Module):
         return x * scale[:, :, None, None]
 
 
+@register()
 class GatedResidualUnit(nn.Module):
     """LayerNorm(x + GLU(W2 ELU(W1 x [+ W3 c]))): a residual unit whose gate can switch the
     whole non-linear branch off (the GRN of Lim et al. 2021), optionally conditioned on `c`."""

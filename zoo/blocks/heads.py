@@ -20,7 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.builder import register
 
+
+@register()
 class Head(nn.Module):
     """A linear map from features (N, in_features) to `num_outputs` logits, plus the loss,
     probabilities and predictions that go with them.
@@ -72,6 +75,7 @@ class Head(nn.Module):
         return self.predict_proba(logits)
 
 
+@register()
 class SigmoidHead(Head):
     """Independent Bernoulli outputs: p = sigmoid(logit) each, binary cross-entropy on the
     logits, predicted 1 where p > 0.5 (logit > 0). The base of `BinaryHead` and
@@ -90,6 +94,7 @@ class SigmoidHead(Head):
         return (logits > 0).long()
 
 
+@register()
 class BinaryHead(SigmoidHead):
     """One logit per sample; p(y=1|x) = sigmoid(logit), a Bernoulli parameter."""
 
@@ -103,6 +108,7 @@ class BinaryHead(SigmoidHead):
         return super().forward(x).squeeze(1)
 
 
+@register()
 class MultiLabelHead(SigmoidHead):
     """One independent Bernoulli per label: several labels can be on at once."""
 
@@ -112,6 +118,7 @@ class MultiLabelHead(SigmoidHead):
         super().__init__(in_features, num_labels)
 
 
+@register()
 class MultiClassHead(Head):
     """One categorical over classes: softmax of the logits, exactly one class is true."""
 
@@ -133,6 +140,7 @@ class MultiClassHead(Head):
         return logits.argmax(dim=-1)
 
 
+@register()
 class RegressionHead(Head):
     """Real-valued outputs trained with mean squared error; one target gives shape (N,)."""
 
@@ -159,6 +167,7 @@ class RegressionHead(Head):
         return logits
 
 
+@register()
 class DenseHead(RegressionHead):
     """A dense prediction (an image, a map) of `output_shape` from a feature vector: one linear
     map to every output element, trained with mean squared error, e.g. a reconstruction head."""

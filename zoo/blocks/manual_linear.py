@@ -12,6 +12,8 @@ import math
 import torch
 from torch import nn
 
+from zoo.builder import register
+
 
 class LinearFunction(torch.autograd.Function):
     """y = x W^T + b with an explicit backward."""
@@ -39,6 +41,7 @@ class LinearFunction(torch.autograd.Function):
         return grad_x, grad_w, grad_b
 
 
+@register()
 class ManualLinear(nn.Module):
     """Drop-in for `nn.Linear` (same parameters, same init) using `LinearFunction`."""
 

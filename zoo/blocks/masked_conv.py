@@ -7,7 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.builder import register
 
+
+@register()
 class MaskedConv2d(nn.Conv2d):
     """`mask_type="A"` hides the centre too (the first layer: a pixel must not see itself);
     `"B"` lets it through (later layers: the centre then holds features of earlier pixels)."""

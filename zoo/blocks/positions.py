@@ -8,6 +8,8 @@ import math
 import torch
 from torch import nn
 
+from zoo.builder import register
+
 POSITIONS = ("learned", "sinusoidal", "none")
 
 
@@ -21,6 +23,7 @@ def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
     return table
 
 
+@register()
 class PositionEmbedding(nn.Module):
     """Adds the embedding of positions `start`, `start + 1`, ... to tokens (N, L, E): `learned`
     (one trained vector per position up to `max_length`), `sinusoidal` (fixed, so rebuilt

@@ -8,9 +8,12 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from zoo.builder import register
+
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
+@register()
 class RNNEncoder(nn.Module):
     """Encode (N, T, input_size) into per-step outputs (N, T, D) and a summary (N, D), where
     D = hidden_size x directions. With `lengths`, padding is skipped (packed sequences) and

@@ -8,8 +8,10 @@ from torch import nn
 
 from zoo.blocks.activations import ActivationLike, get_activation
 from zoo.blocks.norm import NormLike, get_norm
+from zoo.builder import register
 
 
+@register()
 class Residual(nn.Module):
     """x + f(x), with the norm before f (`"pre"`, Xiong et al. 2020), after the sum (`"post"`,
     the original transformer / ResNet placement) or absent (`None`)."""
@@ -36,6 +38,7 @@ class Residual(nn.Module):
         return x + self.fn(x)
 
 
+@register()
 class ResidualMLPBlock(nn.Module):
     """x + W2 act(W1 norm(x)): the dense residual block."""
 
@@ -65,6 +68,7 @@ class ResidualMLPBlock(nn.Module):
         return x + self.body(x)
 
 
+@register()
 class ResidualConvBlock(nn.Module):
     """ResNet's basic block (He et al. 2016): relu(x + BN(conv(relu(BN(conv(x)))))), same channels and size."""
 

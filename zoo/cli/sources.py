@@ -48,7 +48,7 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
 
 def build_data(config: dict[str, Any]) -> Any:
     """The data module a `zoo.data` config describes."""
-    return build(config, allowed=("zoo.data.",))
+    return build(config, kinds=("data",), where="data")
 
 
 # task arguments that are modules; records written before they were named them by a string
@@ -62,5 +62,5 @@ def build_task(config: dict[str, Any], net: nn.Module) -> Any:
     for key in MODULE_ARGUMENTS:
         if isinstance(kwargs.get(key), str):  # an older record: the weights' name
             kwargs[key] = {"_target_": "zoo.load_model", "source": kwargs[key]}
-    kwargs = {k: build(v) for k, v in kwargs.items()}
-    return locate(config["_target_"], allowed=("zoo.tasks.",))(net=net, **kwargs)
+    kwargs = {k: build(v, kinds=("task", "model"), where=f"task.{k}") for k, v in kwargs.items()}
+    return locate(config.get("_target_"), kinds=("task",), where="task")(net=net, **kwargs)

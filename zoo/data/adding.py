@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
 
 
@@ -24,6 +25,7 @@ def adding_problem(count: int, length: int, generator: torch.Generator) -> Split
     return torch.stack([values, markers], dim=-1), values[rows, first] + values[rows, second]
 
 
+@register("data")
 class AddingProblemDataModule(InMemoryDataModule):
     """Generated adding-problem splits of sequence length `length` (fixed by `seed`)."""
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
 from zoo.data.batches import TensorBatches
 
@@ -73,6 +74,7 @@ def stratified_holdout(
     return torch.arange(len(y))[keep], held_out
 
 
+@register("data")
 class ArrayDataModule(InMemoryDataModule):
     """Training (and optional validation / test) arrays `(x, y)`, numpy or torch, one sample per
     row of `x`: (N, F) features, (N, C, H, W) images or any (N, ...) shape.
@@ -221,3 +223,6 @@ class ArrayDataModule(InMemoryDataModule):
                 "npz), or run without testing (train.py test=false)"
             )
         return super().test_dataloader()
+
+
+register("data", name="zoo.data.ArrayDataModule.from_npz")(ArrayDataModule.from_npz)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
 from zoo.data.digits import repeated_digit_splits
 
@@ -50,6 +51,7 @@ def tones(
     return (wave + noise * torch.randn(n, length, generator=generator)).unsqueeze(1)
 
 
+@register("data")
 class DigitTonesDataModule(InMemoryDataModule):
     """`(*inputs, digit)` with the inputs of `modalities` in that order: `image` (1, 8, 8) in
     [0, 1] with half hidden, `tone` (1, tone_length). The digit split is the 40/10/50 split of

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
 
 TARGETS = {"digit": ("multiclass", 10), "parity": ("binary", 1)}
@@ -75,6 +76,7 @@ def repeated_digit_splits(copies: int) -> dict[str, tuple[torch.Tensor, torch.Te
     }
 
 
+@register("data")
 class DigitsDataModule(InMemoryDataModule):
     """Digits as a multi-class (`target="digit"`) or binary even/odd (`target="parity"`) task.
 

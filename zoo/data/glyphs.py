@@ -14,6 +14,7 @@ import math
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, copies, split_sizes
 from zoo.data.batches import ClassBalancedBatches
 
@@ -89,6 +90,7 @@ def generate_glyphs(
     return splits
 
 
+@register("data")
 class GlyphsDataModule(InMemoryDataModule):
     """`(image, class)` for metric learning and one-shot tests: `classes` per split (disjoint),
     `samples_per_class` each. Training batches hold `classes_per_batch` classes with

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
 from zoo.data.digits import check_fractions, load_digit_images, stratified_split
 
@@ -21,6 +22,7 @@ def make_mosaics(
     return x, y
 
 
+@register("data")
 class DigitMosaicsDataModule(InMemoryDataModule):
     """Multi-label digits: which of 0-9 appear in a 2x2 mosaic (one to four labels on).
 

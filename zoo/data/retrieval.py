@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
 
 
@@ -22,6 +23,7 @@ def retrieval_task(
     return items, torch.eye(num_keys)[keys[rows, asked]], values[rows, asked]
 
 
+@register("data")
 class KeyValueRetrievalDataModule(InMemoryDataModule):
     """(items, query) -> value; chance accuracy is 1 / num_values."""
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
 from zoo.data.digits import repeated_digit_splits
 
@@ -32,6 +33,7 @@ def rotate(images: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(images, grid, align_corners=False)
 
 
+@register("data")
 class RotatedDigitsDataModule(InMemoryDataModule):
     """`(image, *targets)`: each bundled digit `copies` times per split, rotated by an angle
     uniform in [-max_angle, max_angle]; `targets` picks from digit, angle (degrees), parity,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
 from zoo.patterns.seq2seq import BOS, EOS, PAD
 
@@ -43,6 +44,7 @@ def make_pairs(
     return source, length, target_in, target_out
 
 
+@register("data")
 class SequenceTaskDataModule(InMemoryDataModule):
     """Reverse / sort / copy with train and val lengths in `lengths`, test in `test_lengths`."""
 

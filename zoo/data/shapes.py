@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
 
 SHAPES = ("background", "disc", "square", "triangle")
@@ -41,6 +42,7 @@ def draw_shapes(
     return image.unsqueeze(1), label
 
 
+@register("data")
 class ShapesDataModule(InMemoryDataModule):
     """Segmentation of generated shapes: `(image, per-pixel label)` batches, 4 classes."""
 

@@ -13,6 +13,7 @@ import functools
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, copies, split_sizes
 
 COLOURS = torch.tensor(
@@ -148,6 +149,7 @@ def generate_scenes(
     return splits
 
 
+@register("data")
 class SortOfClevrDataModule(InMemoryDataModule):
     """(image, question) -> answer; each scene is asked `questions_per_scene` random questions,
     half of them relational. Many questions per scene matter: with one or two, a small CNN

@@ -25,6 +25,7 @@ import lightning.pytorch as L
 import torch
 
 from zoo.blocks.shapes import shape_spec
+from zoo.builder import register
 from zoo.data.shards import import_litdata, read_metadata
 from zoo.preprocessing import make_record
 
@@ -52,6 +53,7 @@ class ToModelInputs:
         return x, sample["y"]
 
 
+@register("data")
 class StreamingDataModule(L.LightningDataModule):
     """Batches streamed from the shards in `path` (`<path>/train`, `val`, optionally `test`,
     and `shards.json`).

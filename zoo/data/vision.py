@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
 
 # name -> (torchvision class, folder it expects under root, files it needs, input shape)
@@ -70,6 +71,7 @@ class DatasetUnavailableError(RuntimeError):
     """The dataset is neither on disk nor downloadable from here."""
 
 
+@register("data")
 class TorchvisionDataModule(InMemoryDataModule):
     """A torchvision classification dataset: train split minus `val_size` held out, test split."""
 

@@ -15,8 +15,10 @@ from torch import nn
 
 from zoo.blocks.noise import corrupt
 from zoo.blocks.shapes import check_shape, materialize
+from zoo.builder import register
 
 
+@register()
 class EncoderDecoder(nn.Module):
     """decode(encode(x)) for inputs (N, *input_shape); any encoder/decoder pair composes."""
 
@@ -41,6 +43,7 @@ class EncoderDecoder(nn.Module):
         return self.decode(self.encode(x))
 
 
+@register()
 class Autoencoder(EncoderDecoder):
     """Reconstruct x through the code z; outputs pass through `output` (sigmoid for [0, 1]
     pixels). `corruption` ("mask" / "gaussian") at `noise_level` applies in training only."""

@@ -9,8 +9,10 @@ from torch import nn
 
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape, materialize, output_width
+from zoo.builder import register
 
 
+@register()
 class Classifier(nn.Module):
     """`head(backbone(x).flatten(1))` for inputs of shape (N, *input_shape).
 

@@ -11,6 +11,7 @@ from zoo.blocks.activations import ActivationLike, get_activation
 from zoo.blocks.gating import Highway
 from zoo.blocks.residual import Residual
 from zoo.blocks.shapes import check_features
+from zoo.builder import register
 
 KINDS = ("plain", "residual", "batchnorm", "highway")
 
@@ -31,6 +32,7 @@ def hidden_layer(kind: str, width: int, activation: ActivationLike, gate_bias: f
     raise ValueError(f"kind={kind!r}: expected one of {KINDS}")
 
 
+@register()
 class DeepMLP(nn.Module):
     """`depth` linear layers of `width` units over the flattened input, He-initialised.
 

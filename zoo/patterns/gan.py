@@ -10,7 +10,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from zoo.builder import register
 
+
+@register()
 class GAN(nn.Module):
     """`generator`: (N, latent_dim) -> (N, prod(input_shape)) pixel logits, squashed here to
     [0, 1]; `discriminator`: (N, prod(input_shape)) images -> (N, 1) real-vs-fake logits.

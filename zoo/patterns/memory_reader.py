@@ -15,10 +15,12 @@ from torch import nn
 from zoo.blocks.attention import MultiHeadAttention
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape
+from zoo.builder import register
 
 READS = ("attention", "mean")
 
 
+@register()
 class MemoryReader(nn.Module):
     """items (N, L, F) and query (N, Q) -> head(MLP([read(query, items), query])).
 

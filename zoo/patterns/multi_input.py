@@ -11,8 +11,10 @@ from zoo.blocks.fusion import Fusion
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape, output_width
+from zoo.builder import register
 
 
+@register()
 class MultiInput(nn.Module):
     """`head(MLP(fusion(encoder_1(x_1), ..., encoder_M(x_M))))`.
 

@@ -10,8 +10,10 @@ from torch import nn
 
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape, output_width
+from zoo.builder import register
 
 
+@register()
 class MultiTask(nn.Module):
     """`{name: head(trunk(x).flatten(1))}` for inputs (N, *input_shape).
 

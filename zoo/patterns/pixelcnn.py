@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.blocks.masked_conv import MaskedConv2d
+from zoo.builder import register
 
 
 class BinaryImageModel(nn.Module):
@@ -45,6 +46,7 @@ class BinaryImageModel(nn.Module):
         return x
 
 
+@register()
 class PixelCNN(BinaryImageModel):
     """A mask-A convolution, then `layers` residual mask-B convolutions, then a 1x1 map to one
     logit per pixel: every logit sees only the pixels before it."""
@@ -77,6 +79,7 @@ class PixelCNN(BinaryImageModel):
         return self.out(h)
 
 
+@register()
 class IndependentPixels(BinaryImageModel):
     """One learned Bernoulli logit per pixel, whatever the other pixels are: the baseline an
     autoregressive model must beat."""

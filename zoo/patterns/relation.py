@@ -12,8 +12,10 @@ from torch import nn
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape
+from zoo.builder import register
 
 
+@register()
 class RelationNetwork(nn.Module):
     """Inputs: objects (N, K, D) in any order and a question (N, Q); the answer's logits come
     from `.head`, the `Head` a plain loop calls: `net.head.loss(net(objects, question), y)`,

@@ -15,6 +15,7 @@ from torch import nn
 from zoo.blocks.attention import AdditiveAttention, MultiHeadAttention
 from zoo.blocks.recurrent import RNNEncoder
 from zoo.blocks.shapes import check_shape
+from zoo.builder import register
 
 ATTENTIONS = (None, "additive", "dot")
 PAD, BOS, EOS = 0, 1, 2
@@ -28,6 +29,7 @@ def padding_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
     return torch.arange(width, device=lengths.device)[None] >= lengths[:, None]
 
 
+@register()
 class Seq2Seq(nn.Module):
     """Encoder RNN (packed, optionally bidirectional) and a GRU/LSTM-cell decoder.
 

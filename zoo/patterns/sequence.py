@@ -9,8 +9,10 @@ from torch import nn
 
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape
+from zoo.builder import register
 
 
+@register()
 class SequenceModel(nn.Module):
     """`head(encoder(x)[1])` for sequences (N, T, F): the encoder returns (per-step outputs,
     summary) as `RNNEncoder` does, and the head reads the summary.

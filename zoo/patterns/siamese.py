@@ -12,8 +12,10 @@ from torch import nn
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.merge import DISTANCES, FEATURE_MERGES, MERGES, merge_width, similarity
 from zoo.blocks.shapes import check_shape, output_width
+from zoo.builder import register
 
 
+@register()
 class Siamese(nn.Module):
     """`embed(x)` is the shared encoder's flattened output (unit length if `normalize`).
 

@@ -12,8 +12,10 @@ from torch import nn
 
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape, output_width
+from zoo.builder import register
 
 
+@register()
 class SimCLR(nn.Module):
     """`projection(backbone(x))`: forward gives the projections (N, projection_dim) the loss
     compares; `features(x)` the backbone's flattened output, which a probe or a classifier

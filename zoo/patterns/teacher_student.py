@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from zoo.builder import register
+
 
 def freeze(teacher: nn.Module) -> nn.Module:
     """`teacher` in eval mode with no parameter requiring a gradient."""
@@ -44,6 +46,7 @@ class HoldsFrozen(nn.Module):
         return self
 
 
+@register()
 class TeacherStudent(HoldsFrozen):
     """A trainable `student` next to a frozen `teacher`; `forward` returns both outputs, the
     teacher's computed without a graph.

@@ -13,9 +13,11 @@ from torch import nn
 from zoo.blocks.attention import KVCache, TransformerDecoderBlock, TransformerEncoderBlock
 from zoo.blocks.positions import PositionEmbedding
 from zoo.blocks.shapes import check_shape
+from zoo.builder import register
 from zoo.patterns.seq2seq import BOS, PAD, padding_mask
 
 
+@register()
 class TransformerSeq2Seq(nn.Module):
     """Token embedding shared by source and target, plus positions; `encoder_depth` encoder
     blocks and `decoder_depth` decoder blocks (pre-norm), a linear read-out to the vocabulary.

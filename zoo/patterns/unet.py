@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from zoo.blocks.norm import NormLike, get_norm
+from zoo.builder import register
 
 
 def double_conv(c_in: int, c_out: int, norm: NormLike) -> nn.Sequential:
@@ -26,6 +27,7 @@ def double_conv(c_in: int, c_out: int, norm: NormLike) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+@register()
 class UNet(nn.Module):
     """Maps (N, C, H, W) images to (N, num_classes, H, W) per-pixel logits.
 

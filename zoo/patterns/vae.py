@@ -13,10 +13,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.blocks.shapes import check_shape
+from zoo.builder import register
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
+@register()
 class VAE(nn.Module):
     """`encoder`: x -> (N, 2 * latent_dim) = (mu, log-variance); `decoder`: z -> one value per
     input element: Bernoulli logits (binary data) or Gaussian means (with a learned global

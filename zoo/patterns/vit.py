@@ -12,10 +12,12 @@ from torch import nn
 from zoo.blocks.attention import AttentionPooling, TransformerEncoderBlock
 from zoo.blocks.positions import POSITIONS, sinusoidal_positions
 from zoo.blocks.shapes import check_shape
+from zoo.builder import register
 
 POOLS = ("cls", "attention")
 
 
+@register()
 class PatchEmbedding(nn.Module):
     """Non-overlapping `patch_size` x `patch_size` patches, each projected linearly to
     `embed_dim` (a convolution whose stride is its kernel): (N, C, H, W) -> (N, L, E)."""
@@ -36,6 +38,7 @@ class PatchEmbedding(nn.Module):
         return self.projection(x).flatten(2).transpose(1, 2)
 
 
+@register()
 class ViTEncoder(nn.Module):
     """Image (N, C, H, W) -> features (N, E): patch tokens plus position embeddings (`learned`,
     `sinusoidal` or `none`, which leaves the patches a bag), `depth` pre-norm transformer

@@ -15,6 +15,7 @@ from zoo.blocks.film import FiLMConvBlock
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.residual import ResidualConvBlock
 from zoo.blocks.shapes import check_shape
+from zoo.builder import register
 
 
 def conv_stem(in_channels: int, channels: int) -> nn.Sequential:
@@ -52,6 +53,7 @@ def with_coordinates(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([x, rows, cols], dim=1)
 
 
+@register()
 class FiLMVQA(_VQA):
     """Stem -> FiLM-ed residual blocks conditioned on the question (with coordinate maps, as
     in Perez et al.) -> 1x1 conv, global max pool -> MLP -> head. `.head` is the answer's
@@ -91,6 +93,7 @@ class FiLMVQA(_VQA):
         return self.head(self.classifier(with_coordinates(x)))
 
 
+@register()
 class ConcatVQA(_VQA):
     """Stem -> residual blocks -> flatten -> concatenate the question -> MLP -> head: the
     baseline. `head` may be a callable taking the width `hidden`; `.head` is as in `FiLMVQA`."""

@@ -10,10 +10,12 @@ import torch
 from torch import nn
 
 from zoo.analysis.attacks import fgsm, pgd
+from zoo.builder import register
 from zoo.preprocessing import input_range
 from zoo.tasks.supervised import SupervisedTask
 
 
+@register("task")
 class AdversarialTrainingTask(SupervisedTask):
     """`SupervisedTask` whose training batches are doubled with their PGD perturbations of
     L-inf radius `epsilon` (pixel units: a fraction of the intensity range); `steps=1` is FGSM.

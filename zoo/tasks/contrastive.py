@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.builder import register
 from zoo.tasks.base import ZooTask
 from zoo.tasks.probe import linear_probe
 
@@ -54,6 +55,7 @@ def randomly_initialised(net: nn.Module, seed: int = 0) -> nn.Module:
     return fresh
 
 
+@register("task")
 class ContrastiveTask(ZooTask):
     """Trains `net` (a `zoo.patterns.SimCLR`: projections from `forward`, backbone output from
     `features`) on batches `(x, *ignored)`: `augment` draws two views of every image and

@@ -10,11 +10,13 @@ import torch
 from torch import nn
 
 from zoo.blocks.features import tap_features
+from zoo.builder import register
 from zoo.patterns.teacher_student import HoldsFrozen
 from zoo.tasks.distill_losses import HintLoss, distillation_loss
 from zoo.tasks.supervised import SupervisedTask
 
 
+@register("task")
 class DistillationTask(HoldsFrozen, SupervisedTask):
     """Trains `net` (the student, whose `head` is a `zoo.blocks.Head`) to match `teacher`: the
     `zoo.patterns.TeacherStudent` pattern with Lightning, configs and checkpoints.

@@ -8,11 +8,13 @@ import torch
 from torch import nn
 
 from zoo.analysis.judge import judge_samples
+from zoo.builder import register
 from zoo.patterns.teacher_student import HoldsFrozen
 from zoo.tasks.base import ZooTask
 from zoo.tasks.gan_losses import discriminator_loss, generator_loss
 
 
+@register("task")
 class GANTask(HoldsFrozen, ZooTask):
     """Each batch: one discriminator step on real images and fresh samples, then one generator
     step with the non-saturating loss; each network has its own optimizer, built from the same

@@ -5,9 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from zoo.builder import register
 from zoo.tasks.base import ZooTask
 
 
+@register("task")
 class LikelihoodTask(ZooTask):
     """Minimises -log p(x) of `net.log_likelihood(x)`, in nats per image: `stage/loss` is the
     negative log-likelihood (`test/loss` on held-out images). Batches are `(x, *ignored)`."""

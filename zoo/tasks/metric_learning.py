@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from zoo.builder import register
 from zoo.oneshot import one_shot_report
 from zoo.patterns.siamese import Siamese
 from zoo.tasks.base import ZooTask
@@ -19,6 +20,7 @@ from zoo.tasks.metric_losses import (
 )
 
 
+@register("task")
 class MetricLearningTask(ZooTask):
     """Trains `net` (a `zoo.patterns.Siamese`) on batches `(x, label)` with one loss over the
     batch's pairs: `contrastive`, `triplet` (with `miner`) or `verification` (the net's head,

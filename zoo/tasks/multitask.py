@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from zoo.builder import register
 from zoo.tasks.base import ZooTask
 from zoo.tasks.supervised import head_metrics
 
@@ -140,6 +141,7 @@ WEIGHTINGS: dict[str, type[Weighting]] = {
 }
 
 
+@register("task")
 class MultiTaskTask(ZooTask):
     """Trains a `zoo.patterns.MultiTask` on batches `(*inputs, *targets)`, with `targets` naming
     the heads in the order the data gives their labels. A NaN label is missing: that sample

@@ -9,9 +9,11 @@ from torch import nn
 
 from zoo.baselines import PCA, squared_error_per_sample
 from zoo.blocks.noise import corrupt
+from zoo.builder import register
 from zoo.tasks.base import ZooTask
 
 
+@register("task")
 class ReconstructionTask(ZooTask):
     """Minimise the squared error between `net(x)` and x, summed over each sample's values.
 

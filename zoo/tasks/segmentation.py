@@ -10,9 +10,11 @@ from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
 
+from zoo.builder import register
 from zoo.tasks.base import ZooTask
 
 
+@register("task")
 class SegmentationTask(ZooTask):
     """Per-pixel cross-entropy for a net that maps (N, C, H, W) images to (N, K, H, W) logits
     (`net.num_classes` = K), on `(image, labels (N, H, W))` batches. Logged per epoch:

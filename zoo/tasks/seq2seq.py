@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.builder import register
 from zoo.patterns.seq2seq import EOS, PAD
 from zoo.tasks.base import ZooTask
 
@@ -18,6 +19,7 @@ def exact_match(predicted: torch.Tensor, target_out: torch.Tensor) -> torch.Tens
     return ((predicted[:, : target_out.shape[1]] == target_out) | ~relevant).all(1)
 
 
+@register("task")
 class Seq2SeqTask(ZooTask):
     """Batches are (source, lengths, target_in, target_out). Logs `stage/loss` (per token),
     and on val/test `stage/token_acc` (teacher-forced) and `stage/exact` (greedy decoding,

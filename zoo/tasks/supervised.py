@@ -16,6 +16,7 @@ from torchmetrics.classification import (
 from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError
 
 from zoo.blocks.heads import Head
+from zoo.builder import register
 from zoo.tasks.base import ZooTask
 
 
@@ -48,6 +49,7 @@ def head_metrics(problem: str, num_outputs: int) -> MetricCollection:
     )
 
 
+@register("task")
 class SupervisedTask(ZooTask):
     """Trains `net` (whose `head` is a `zoo.blocks.Head`) with the head's own loss.
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import torch
 
+from zoo.builder import register
 from zoo.tasks.base import ZooTask
 
 
+@register("task")
 class VAETask(ZooTask):
     """Loss = -ELBO in nats per sample (`stage/loss`); also logs `stage/kl` and
     `stage/reconstruction` (-log p(x|z)). Batches are `(x, *ignored)`."""
