@@ -58,10 +58,12 @@ def run_train_py(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subproce
     )
 
 
-def metric_line(stdout: str) -> dict[str, float]:
-    """The metrics train.py prints last: `test/acc=0.9700 ...`."""
-    last = stdout.strip().splitlines()[-1]
-    return {k: float(v) for k, v in (item.split("=") for item in last.split())}
+def run_metrics(folder: Path) -> dict[str, float]:
+    """The metrics of the newest train.py run under `folder`: its `metrics.json` (tools read
+    that file, never the console)."""
+    runs = sorted(Path(folder).rglob("metrics.json"), key=lambda p: p.stat().st_mtime)
+    assert runs, f"no metrics.json under {folder}"
+    return json.loads(runs[-1].read_text())
 
 
 @pytest.fixture

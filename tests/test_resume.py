@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import QUIET, ROOT, compose_train, metric_line, run_train_py
+from conftest import QUIET, ROOT, compose_train, run_metrics, run_train_py
 
 from zoo.cli.common import TrainingStopped
 from zoo.cli.run import compose, train
@@ -103,7 +103,7 @@ def test_sigterm_or_ctrl_c_writes_a_checkpoint_and_the_command_that_resumes_it(
         args = [a for a in command[2:] if not a.startswith("hydra.run.dir=")]
         result = run_train_py(*args, f"hydra.run.dir={resumed_dir}")
         assert result.returncode == 0, result.stderr[-2000:]
-        metrics = metric_line(result.stdout)
+        metrics = run_metrics(resumed_dir)
     else:
         metrics = train(compose_train([*overrides, f"ckpt_path={last}"], resumed_dir))
     reference, expected = dropout_reference

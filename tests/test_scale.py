@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import CONF, QUIET, compose_train, metric_line, run_train_py
+from conftest import CONF, QUIET, compose_train, run_metrics, run_train_py
 from omegaconf import DictConfig
 
 from zoo.cli.run import build, train
@@ -137,7 +137,7 @@ def test_metric_learning_gathers_every_rank_and_gan_trains_under_ddp(tmp_path):
         cwd=tmp_path,
     )
     assert glyphs.returncode == 0, glyphs.stderr[-3000:]
-    report = metric_line(glyphs.stdout)
+    report = run_metrics(tmp_path)
     for name in ("val/acc_20way", "val/auroc"):
         assert 0 <= report[name] <= 1, (name, report)
     gan = run_train_py(
@@ -153,7 +153,7 @@ def test_metric_learning_gathers_every_rank_and_gan_trains_under_ddp(tmp_path):
         cwd=tmp_path,
     )
     assert gan.returncode == 0, gan.stderr[-3000:]
-    metrics = metric_line(gan.stdout)
+    metrics = run_metrics(tmp_path)
     expected = {"train/d_loss", "train/g_loss", "val/d_loss"}
     assert expected <= metrics.keys(), metrics
     assert all(math.isfinite(v) for v in metrics.values()), metrics

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import QUIET, ROOT, compose_train, metric_line, run_train_py
+from conftest import QUIET, ROOT, compose_train, run_metrics, run_train_py
 
 from zoo.cli import shards as shards_command
 from zoo.data import DigitsDataModule, StreamingDataModule, shards_from_datamodule
@@ -191,7 +191,7 @@ def test_ddp_training_on_streamed_images_matches_training_in_memory(tmp_path, se
         timeout=180,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    streamed = metric_line(result.stdout)["test/acc"]
+    streamed = run_metrics(tmp_path / "logs")["test/acc"]
     overrides = ["data=arrays", f"data.path={npz}", "data.batch_size=128", *same]
     in_memory = train(compose_train(overrides, tmp_path / "memory"))["test/acc"]
     figures(streamed=streamed, in_memory=in_memory, gap=abs(streamed - in_memory))

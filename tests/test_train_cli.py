@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import QUIET, compose_train, metric_line, run_train_py
+from conftest import QUIET, compose_train, run_metrics, run_train_py
 
 from zoo.cli.compare_runs import main as compare_runs
 from zoo.cli.run import train
@@ -19,7 +19,7 @@ def default_run(tmp_path_factory, seed) -> tuple[dict[str, float], Path]:
     result = run_train_py(f"paths.log_dir={where}", *([f"seed={seed}"] if seed else []), cwd=where)
     assert result.returncode == 0, result.stderr[-3000:]
     (run_dir,) = (where / "cnn_digits" / "runs").iterdir()
-    return metric_line(result.stdout), run_dir
+    return run_metrics(run_dir), run_dir
 
 
 @pytest.mark.slow

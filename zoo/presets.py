@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.blocks.shapes import shape_spec
+from zoo.preprocessing import as_lists
 
 PRESETS = Path(__file__).parent / "conf" / "model"
 # keyword arguments of create_model that describe the data (the `data_spec` a preset reads)
@@ -71,6 +72,8 @@ def _data_spec(kwargs: dict[str, Any], preset: Mapping[str, Any]) -> dict[str, A
     text = json.dumps(preset)
     reads = {key for key in SPEC_KEYS if f"data_spec.{key}" in text}
     spec: dict[str, Any] = dict(kwargs.pop("data_spec", None) or {})
+    if "problem" in kwargs:
+        spec["problem"] = kwargs.pop("problem")
     if "num_classes" in kwargs and "num_outputs" in reads:
         spec["num_outputs"] = kwargs.pop("num_classes")
     if "input_shape" in kwargs and reads & {"input_shape", "in_channels", "in_features"}:
@@ -80,15 +83,55 @@ def _data_spec(kwargs: dict[str, Any], preset: Mapping[str, Any]) -> dict[str, A
     return spec
 
 
+def head_for(preset: dict[str, Any], problem: str | None) -> dict[str, Any]:
+    """`preset` with the head of `problem` (`model/head/<problem>.yaml`) when its head is one
+    of those and answers another problem, as `model/head=<problem>` on the command line does;
+    other heads (pair scores, one per task) stay."""
+    head = preset.get("head")
+    heads = {path.stem: path for path in (PRESETS / "head").glob("*.yaml")}
+    if problem not in heads or not isinstance(head, Mapping):
+        return preset
+    targets = {_compose(PRESETS / "head", name)["_target_"]: name for name in heads}
+    if targets.get(head.get("_target_")) in (None, problem):
+        return preset
+    return {**preset, "head": _compose(PRESETS / "head", str(problem))}
+
+
+def _inputs(shape: Any) -> list[Any]:
+    """One shape per input: [[3, 32, 32], [12]] for two inputs, [[1, 8, 8]] for one."""
+    shape = as_lists(shape) or []
+    return shape if shape and isinstance(shape[0], list) else [shape]
+
+
+def _check_inputs(arch: str, preset: dict[str, Any], spec: dict[str, Any]) -> None:
+    """The data's input shape gives one shape per input the preset takes."""
+    from omegaconf import OmegaConf
+
+    given = spec.get("input_shape")
+    if given is None or "input_shape" not in preset:
+        return
+    root = OmegaConf.create({"input_shape": preset["input_shape"], "data_spec": {}})
+    own = OmegaConf.to_container(root, resolve=True)["input_shape"]
+    if own is not None and len(_inputs(own)) != len(_inputs(given)):
+        n = len(_inputs(own))
+        raise ValueError(
+            f"input_shape={as_lists(given)}: {arch} takes {n} input{'s' * (n > 1)} (input_shape "
+            f"{own}); expected one shape per input"
+        )
+
+
 def preset_config(arch: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The resolved config of preset `arch` with `overrides` (data-describing ones into
-    `data_spec`, the others applied before interpolations are resolved)."""
+    `data_spec`, the others applied before interpolations are resolved); a `problem` in the
+    data's spec picks the head that answers it (`head_for`)."""
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     preset = compose_preset(arch)
     overrides = dict(overrides)
     spec = _data_spec(overrides, preset)
+    _check_inputs(arch, preset, spec)
+    preset = head_for(preset, spec.get("problem"))
     root = OmegaConf.create({"model": override(preset, overrides), "data_spec": spec})
     try:
         return OmegaConf.to_container(root.model, resolve=True)

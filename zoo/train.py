@@ -8,6 +8,7 @@ package (`zoo/conf`); add your own with `--config-dir my_conf` (see the README).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -41,8 +42,10 @@ def run(cfg: DictConfig) -> float | None:
 
     from zoo.cli.checks import ConfigError
     from zoo.cli.common import TrainingStopped, fail
+    from zoo.cli.console import quiet_lightning
     from zoo.cli.run import optimized_metric, train
 
+    quiet_lightning()
     try:
         metrics = train(cfg)
         value = optimized_metric(cfg, metrics)
@@ -55,7 +58,8 @@ def run(cfg: DictConfig) -> float | None:
     from lightning.pytorch.utilities import rank_zero_only
 
     if rank_zero_only.rank == 0:  # DDP runs this in every process, on every node
-        print(" ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
+        # the run's metrics, also in its folder as metrics.json (what tools read)
+        logging.getLogger("zoo").info(" ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
     return value
 
 

@@ -7,12 +7,13 @@ The same work as `experiment=cnn_digits`: the digits' 40/10/50 stratified split,
 with the training split's statistics, the zoo's `cnn` (built by `zoo.create_model`, which
 imports torch alone), Adam 1e-3 with cosine decay per epoch, batch 64 in the zoo's epoch
 order, validation each epoch with early stopping (patience 10), the best and the last
-checkpoint, a CSV log, then the test split on the best weights. It prints the metrics line.
+checkpoint, a CSV log, then the test split on the best weights. It writes metrics.json, as train.py does.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from pathlib import Path
 
@@ -86,9 +87,8 @@ def main(out: Path, epochs: int = 30) -> None:
         torch.load(out / "checkpoints" / "best.pt", weights_only=True)["state_dict"]
     )
     test_loss, test_acc = evaluate(net, *splits["test"])
-    print(
-        f"test/acc={test_acc:.4f} test/loss={test_loss:.4f} train/loss={float(total) / len(x):.4f}"
-    )
+    metrics = {"test/acc": test_acc, "test/loss": test_loss, "train/loss": float(total) / len(x)}
+    (out / "metrics.json").write_text(json.dumps(metrics))
 
 
 if __name__ == "__main__":

@@ -5,12 +5,14 @@ what importing and `--help` cost; the fixed cost of a `fit`.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -19,8 +21,9 @@ class ProcessRun:
     metrics: dict[str, float]
 
 
-def run_process(args: list[str]) -> ProcessRun:
-    """`python ARGS` in a fresh interpreter: its wall time and the metrics line it printed last."""
+def run_process(args: list[str], out: str | None = None) -> ProcessRun:
+    """`python ARGS` in a fresh interpreter: its wall time and the metrics it wrote as
+    `metrics.json` under the folder `out` (none without one)."""
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, *args],
@@ -32,9 +35,9 @@ def run_process(args: list[str]) -> ProcessRun:
     seconds = time.perf_counter() - start
     if result.returncode:
         raise RuntimeError(f"python {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    lines = result.stdout.strip().splitlines()
-    pairs = (item.partition("=") for item in (lines[-1] if lines else "").split())
-    return ProcessRun(seconds, {k: float(v) for k, _, v in pairs if k.count("/") == 1})
+    found = sorted(Path(out).rglob("metrics.json"), key=lambda p: p.stat().st_mtime) if out else []
+    metrics = json.loads(found[-1].read_text()) if found else {}
+    return ProcessRun(seconds, {k: float(v) for k, v in metrics.items() if k.count("/") == 1})
 
 
 def training_processes(epochs: int) -> dict[str, Callable[[], ProcessRun]]:
@@ -43,7 +46,7 @@ def training_processes(epochs: int) -> dict[str, Callable[[], ProcessRun]]:
     def in_fresh_dir(args: Callable[[str], list[str]]) -> Callable[[], ProcessRun]:
         def run() -> ProcessRun:
             with tempfile.TemporaryDirectory() as out:
-                return run_process(args(out))
+                return run_process(args(out), out)
 
         return run
 

@@ -12,6 +12,7 @@ that collates them, metrics updated and logged at every step, and Lightning's de
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def main(out: Path, epochs: int = 30) -> None:
     )
     trainer.test(module, DataLoader(data["test"], batch_size=1024), ckpt_path="best", verbose=False)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if "/" in k}
-    print(" ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
+    (out / "metrics.json").write_text(json.dumps(metrics))
 
 
 if __name__ == "__main__":

@@ -55,9 +55,22 @@ def output_width(module: torch.nn.Module, input_shape: tuple[int, ...]) -> int:
     also materialises lazy layers (`nn.LazyLinear`, e.g. an `MLP` with `in_features=None`)."""
     was_training = module.training
     module.eval()
-    width = module(torch.zeros(1, *input_shape))[0].numel()
+    width = dry_run(module, input_shape)[0].numel()
     module.train(was_training)
     return width
+
+
+def dry_run(module: torch.nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:
+    """`module` on one zero sample of `input_shape`; a shape its layers cannot take (an image
+    too small for its pooling, a signal of another rank) is a ValueError naming the shape."""
+    try:
+        return module(torch.zeros(1, *input_shape))
+    except RuntimeError as error:  # torch's own words come from deep inside a layer
+        reason = str(error).strip().splitlines()[0]
+        raise ValueError(
+            f"{type(module).__name__} cannot take samples of shape {tuple(input_shape)} "
+            f"({reason}); expected a shape its layers fit"
+        ) from None
 
 
 def shape_spec(input_shape: Any) -> dict[str, Any]:
@@ -85,5 +98,5 @@ def materialize(module: torch.nn.Module, input_shape: tuple[int, ...]) -> None:
     if has_lazy(module):
         was_training = module.training
         module.eval()
-        module(torch.zeros(1, *input_shape))
+        dry_run(module, input_shape)
         module.train(was_training)

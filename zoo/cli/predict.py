@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -56,6 +57,17 @@ def predict(
     return net.head.predict(logits), net.head.predict_proba(logits)
 
 
+def check_writable(path: Path) -> None:
+    """`path` can be written: its folder exists and is writable, and it is no folder itself."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"--out {path}: no folder {folder}; expected a file in an existing folder"
+        )
+    if path.is_dir() or not os.access(folder, os.W_OK):
+        raise ValueError(f"--out {path}: cannot be written; expected a writable file path")
+
+
 def write_csv(path: Path, predictions: torch.Tensor, probabilities: torch.Tensor) -> None:
     """One row per sample: index, prediction (labels joined by spaces), one probability each."""
     probabilities = probabilities.reshape(len(probabilities), -1)
@@ -78,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("predictions.csv"))
     args = parser.parse_args(argv)
+    or_exit(lambda: check_writable(args.out))
     predictions, probabilities = or_exit(
         lambda: predict(args.source, load_array(args.inputs), args.raw)
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import shlex
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from zoo.atomic import write_text_atomic
 from zoo.cli.checks import ConfigError, check_config
-from zoo.cli.fitting import build_net
+from zoo.cli.fitting import build_net, does_not_fit
 
 ZOO_TRAINER_OPTIONS = ("channels_last", "compile")  # trainer keys the zoo takes, not Lightning
 CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the package
@@ -84,21 +86,51 @@ def command_line() -> str | None:
 def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
     """Data module, task (network inside) and trainer, checked against each other. The
     model config reads the data's shapes from `cfg.data_spec`, set here from the data."""
-    from hydra.utils import instantiate
+    from hydra.utils import get_class, instantiate
 
     datamodule = instantiate(cfg.data)
+    load_data(datamodule)
     net = build_net(cfg, datamodule)
+    try:  # the task states what it needs of the net: a wrong kind of model is the user's choice
+        get_class(cfg.task._target_).check_net(net)
+    except TypeError as error:
+        raise does_not_fit(cfg, datamodule, str(error)) from error
     scheduler = instantiate(cfg.scheduler) if cfg.get("scheduler") else None
     task = instantiate(cfg.task, net=net, optimizer=instantiate(cfg.optimizer), scheduler=scheduler)
     task.run_config = OmegaConf.to_container(cfg, resolve=True)
     task.command = command_line()
     trainer_cfg, speedups = split_trainer_options(cfg.trainer)
+    trainer_cfg.log_every_n_steps = log_interval(trainer_cfg, datamodule)
     trainer = instantiate(
         trainer_cfg,
         callbacks=[*run_callbacks(cfg), *speedups],
         logger=instantiate_group(cfg.get("logger")) or False,
     )
     return datamodule, task, trainer
+
+
+def log_interval(trainer: DictConfig, datamodule: Any) -> int:
+    """`trainer.log_every_n_steps`, at most the steps of one epoch when they are known (in-memory
+    data): metrics are logged per epoch, and Lightning warns when an epoch is shorter."""
+    every = trainer.get("log_every_n_steps", 50)
+    batch = getattr(datamodule, "batch_size", None)
+    if not hasattr(datamodule, "training_tensors"):
+        return every
+    samples = len(datamodule.training_tensors()[0])
+    steps = 1 if not batch else samples // batch if datamodule.drop_last else -(-samples // batch)
+    return max(1, min(every, steps))
+
+
+def load_data(datamodule: Any) -> None:
+    """Load in-memory data (downloading it if need be) before anything else is built, so a
+    dataset that cannot be had ends the run before it starts, in one line."""
+    from zoo.data import DatasetUnavailableError
+
+    if hasattr(datamodule, "training_tensors"):
+        try:
+            datamodule.setup()
+        except DatasetUnavailableError as error:
+            raise ConfigError(f"data: {error}", key="data") from None
 
 
 def split_trainer_options(trainer: DictConfig) -> tuple[DictConfig, list[Any]]:
@@ -127,8 +159,9 @@ def check_writable(output_dir: Path) -> None:
 
 
 def resume_point(cfg: DictConfig) -> dict[str, Any]:
-    """The epoch and global step of the checkpoint `cfg.ckpt_path` names, read (memory-mapped)
-    and checked before anything is built; `{}` for a fresh run."""
+    """The checkpoint `cfg.ckpt_path` names, read (memory-mapped) and checked before anything
+    is built: its epoch, global step, state dict and the model it was saved from; `{}` for a
+    fresh run."""
     from zoo.safe_files import load_checkpoint_file
 
     ckpt = cfg.get("ckpt_path")
@@ -138,7 +171,45 @@ def resume_point(cfg: DictConfig) -> dict[str, Any]:
         checkpoint = load_checkpoint_file(ckpt, mmap=True)
     except ValueError as error:
         raise ConfigError(f"ckpt_path: {error}", key="ckpt_path") from None
-    return {"epoch": checkpoint.get("epoch"), "global_step": checkpoint.get("global_step")}
+    run = (checkpoint.get("zoo") or {}).get("run") or {}
+    return {
+        "epoch": checkpoint.get("epoch"),
+        "global_step": checkpoint.get("global_step"),
+        "state": checkpoint["state_dict"],
+        "model": (run.get("model") or {}).get("_target_"),
+        "command": (checkpoint.get("zoo") or {}).get("command"),
+    }
+
+
+def check_resumable(cfg: DictConfig, task: Any, start: dict[str, Any]) -> None:
+    """The checkpoint to resume from holds this run's weights, key for key and shape for
+    shape; otherwise a ConfigError names the model it was saved from."""
+    if not start:
+        return
+    own, saved = task.state_dict(), start["state"]
+    differs = set(own) ^ set(saved) or {k for k in own if own[k].shape != saved[k].shape}
+    if differs:
+        model = start.get("model") or "another model"
+        how = f" by: {start['command']}" if start.get("command") else ""
+        raise ConfigError(
+            f"ckpt_path={cfg.ckpt_path!r}: saved from {model}{how}; this run builds "
+            f"{cfg.model.get('_target_')}, and {len(differs)} weights differ (e.g. "
+            f"{sorted(differs)[0]!r}); expected a checkpoint of this run's model and data",
+            key="ckpt_path",
+        )
+
+
+def check_optimized_metric(cfg: DictConfig, task: Any) -> None:
+    """`optimized_metric` is a name the task logs, known before training (tasks whose names
+    depend on the data say None and are checked when the run ends)."""
+    name = cfg.get("optimized_metric")
+    names = task.metric_names() if name and hasattr(task, "metric_names") else None
+    if names is not None and name not in names:
+        raise ConfigError(
+            f"optimized_metric={name!r}: {type(task).__name__} does not log it; expected one "
+            f"of {sorted(names)}",
+            key="optimized_metric",
+        )
 
 
 def fit(cfg: DictConfig, trainer: Any, task: Any, datamodule: Any, start: dict[str, Any]) -> None:
@@ -175,11 +246,14 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, task, trainer = build(cfg)
+    check_resumable(cfg, task, start)
+    check_optimized_metric(cfg, task)
     write_text_atomic(output_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
     metrics: dict[str, float] = {}
     if cfg.get("train", True):
         fit(cfg, trainer, task, datamodule, start)
+        say_why_it_stopped(trainer)
         metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}
     if cfg.get("test", True) and getattr(datamodule, "has_test", True):  # arrays may have none
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
@@ -187,7 +261,19 @@ def train(cfg: DictConfig) -> dict[str, float]:
             best = ""  # the weights the fit ended with
         trainer.test(task, datamodule=datamodule, ckpt_path=best or None, verbose=False)
         metrics |= {k: float(v) for k, v in trainer.callback_metrics.items()}
+    if trainer.is_global_zero:
+        write_text_atomic(output_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
+
+
+def say_why_it_stopped(trainer: Any) -> None:
+    """Log the early stop that ended a fit, if one did (Lightning says nothing of it)."""
+    stopper = trainer.early_stopping_callback
+    if stopper is not None and stopper.stopped_epoch:
+        logging.getLogger("zoo").info(
+            f"early stopping at epoch {stopper.stopped_epoch}: {stopper.monitor} did not "
+            f"improve for {stopper.patience} validations (best {float(stopper.best_score):.4f})"
+        )
 
 
 def optimized_metric(cfg: DictConfig, metrics: dict[str, float]) -> float | None:

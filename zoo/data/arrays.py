@@ -35,13 +35,23 @@ NPZ_KEYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 
 
 def as_tensor(array: Any, name: str) -> torch.Tensor:
-    """A numpy array, tensor or nested list as a tensor (no copy where possible)."""
+    """A numpy array, tensor or nested list of finite numbers as a tensor (no copy where
+    possible); anything else is a ValueError naming `name` and what it holds."""
+    labels = " (class labels as integers 0..K-1)" if name.startswith("y") else ""
+    expected = f"expected finite numbers{labels}"
+    kind = getattr(getattr(array, "dtype", None), "kind", None)
+    if kind is not None and kind not in "biuf":  # numpy strings, objects, dates, complex
+        raise ValueError(f"{name}: an array of dtype {array.dtype}; {expected}")
     try:
-        return torch.as_tensor(array)
-    except (TypeError, RuntimeError, ValueError) as error:
-        raise ValueError(
-            f"{name}: expected a numeric array or tensor, got {type(array)}"
-        ) from error
+        tensor = torch.as_tensor(array)
+    except (TypeError, RuntimeError, ValueError):
+        raise ValueError(f"{name}: a {type(array).__name__} of non-numbers; {expected}") from None
+    if tensor.is_complex():
+        raise ValueError(f"{name}: an array of dtype {tensor.dtype}; {expected}")
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        bad = int((~torch.isfinite(tensor)).sum())
+        raise ValueError(f"{name}: {bad} values are NaN or infinite; {expected}")
+    return tensor
 
 
 def infer_problem(y: torch.Tensor) -> str:
@@ -183,8 +193,12 @@ class ArrayDataModule(InMemoryDataModule):
             with np.load(path, allow_pickle=False) as npz:
                 found = {key: npz[key] for key in npz.files if key in NPZ_KEYS}
                 others = sorted(set(npz.files) - set(NPZ_KEYS))
-        except ValueError as error:  # object arrays, which would need unpickling
-            raise ValueError(f"data.path={str(path)!r}: {error}") from error
+        except Exception as error:  # any failure means "not readable as numeric arrays"
+            raise ValueError(
+                f"data.path={str(path)!r}: not an .npz archive of numeric arrays "
+                f"({type(error).__name__}: not written by numpy.savez, truncated, or holding "
+                "Python objects); expected x_train, y_train, ... saved with numpy.savez"
+            ) from None
         missing = [key for key in ("x_train", "y_train") if key not in found]
         for split in ("val", "test"):
             pair = {f"x_{split}", f"y_{split}"} & set(found)

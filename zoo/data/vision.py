@@ -110,9 +110,12 @@ class TorchvisionDataModule(InMemoryDataModule):
             return cls(str(self.data_dir), train=train, download=self.download)
         except (OSError, RuntimeError) as error:
             how = "could not be downloaded" if self.download else "was not found (download=false)"
+            reason = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
             raise DatasetUnavailableError(
-                f"{cls_name} {how} in {where.resolve()}: {error}. Without a network, copy "
-                f"{files} into {where.resolve()} and run again."
+                f"{cls_name} {how} into {where.resolve()} ({reason.rstrip('.:')}); without a "
+                f"network, copy {files} into {where.resolve()} and run again"
             ) from error
 
     def prepare_data(self) -> None:

@@ -23,6 +23,8 @@ class AdversarialTrainingTask(SupervisedTask):
     set when training starts; `zoo.preprocessing.input_range`). The test split is also scored
     under that attack: `test/robust_acc`."""
 
+    logged = ("test/robust_acc",)
+
     def __init__(
         self, net: nn.Module, *, epsilon: float = 0.1, steps: int = 5, **kwargs: Any
     ) -> None:

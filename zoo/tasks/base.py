@@ -40,6 +40,8 @@ class ZooTask(L.LightningModule):
 
     # what the net's outputs are when they are not answers to the data's labels
     produces: str | None = None
+    # names the task logs besides `{stage}/loss` and its metric collections ("{stage}": each)
+    logged: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -74,6 +76,16 @@ class ZooTask(L.LightningModule):
         for stage in stages:
             prefix = f"{stage}/{name}/" if name else f"{stage}/"
             self.metrics[f"{stage}_{name or 'metrics'}"] = metrics.clone(prefix=prefix)
+
+    def metric_names(self) -> set[str] | None:
+        """Every name this task may log, known before training (to check `optimized_metric`
+        then), or None when the names depend on what training sees."""
+        stages = ("train", "val", "test")
+        names = {f"{stage}/loss" for stage in stages}
+        names |= {name.format(stage=stage) for name in self.logged for stage in stages}
+        for metrics in self.metrics.values():
+            names |= set(metrics.keys())
+        return names
 
     def update_metrics(
         self,

@@ -66,6 +66,8 @@ class ContrastiveTask(ZooTask):
     probe on a randomly initialised copy of the net (random features are strong on small
     images: this is the baseline pretraining must beat)."""
 
+    logged = ("test/probe_acc", "test/random_probe_acc")
+
     def __init__(
         self, net: nn.Module, *, augment: nn.Module, temperature: float = 0.5, **kwargs: Any
     ) -> None:

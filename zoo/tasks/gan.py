@@ -23,6 +23,8 @@ class GANTask(HoldsFrozen, ZooTask):
     module (the config builds it: `_target_: zoo.load_model`): `test/judge_confidence` and
     `test/judge_spread` (see `zoo.analysis.judge`)."""
 
+    logged = ("train/g_loss", "{stage}/d_loss", "test/judge_confidence", "test/judge_spread")
+
     produces = "generation"
 
     def __init__(

@@ -29,6 +29,10 @@ class MetricLearningTask(ZooTask):
     also logs them for raw-pixel nearest neighbours on the same episodes (`pixel_acc_{N}way`,
     `pixel_auroc`), the baseline of Koch et al.'s Table 2."""
 
+    def metric_names(self) -> None:
+        """None: the names depend on the data (N-way accuracies, one group per target)."""
+        return None
+
     def __init__(
         self,
         net: nn.Module,

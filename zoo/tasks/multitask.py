@@ -155,6 +155,10 @@ class MultiTaskTask(ZooTask):
     plots them).
     """
 
+    def metric_names(self) -> None:
+        """None: the names depend on the data (N-way accuracies, one group per target)."""
+        return None
+
     def __init__(
         self,
         net: nn.Module,

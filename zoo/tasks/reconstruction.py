@@ -24,6 +24,8 @@ class ReconstructionTask(ZooTask):
     and fed the same inputs: the linear baseline an autoencoder is read against.
     """
 
+    logged = ("test/pca_loss",)
+
     produces = "reconstruction"
 
     def __init__(

@@ -29,6 +29,8 @@ class Seq2SeqTask(ZooTask):
     training (each replaced by padding; Bowman et al. 2016), so it must read the source rather
     than lean on the symbol it just emitted."""
 
+    logged = ("{stage}/token_acc", "{stage}/exact")
+
     def __init__(self, net: nn.Module, *, word_dropout: float = 0.0, **kwargs: Any) -> None:
         super().__init__(net, **kwargs)
         if not 0 <= word_dropout < 1:

@@ -13,6 +13,8 @@ class VAETask(ZooTask):
     """Loss = -ELBO in nats per sample (`stage/loss`); also logs `stage/kl` and
     `stage/reconstruction` (-log p(x|z)). Batches are `(x, *ignored)`."""
 
+    logged = ("{stage}/kl", "{stage}/reconstruction")
+
     produces = "generation"
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
