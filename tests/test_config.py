@@ -215,7 +215,6 @@ def test_experiment_values_differ_from_what_their_groups_set(tmp_path):
 
 
 def test_dense_and_generative_runs_check_their_net_before_training(compose_in):
-    from hydra.errors import InstantiationException
     from torch import nn
 
     from zoo.tasks import SegmentationTask
@@ -226,7 +225,8 @@ def test_dense_and_generative_runs_check_their_net_before_training(compose_in):
         build(compose_in("experiment=unet_shapes", "model.num_classes=3"))
     for experiment, task in (("pixelcnn_digits", "LikelihoodTask"), ("gan_digits", "GANTask")):
         with pytest.raises(
-            InstantiationException, match=f"{task} needs a net with .* got Classifier"
+            ConfigError,
+            match=f"model=mlp does not fit .*: {task} needs a net with .* got Classifier",
         ):
             build(compose_in(f"experiment={experiment}", "model=mlp"))
     with pytest.raises(

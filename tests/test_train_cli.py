@@ -47,7 +47,8 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(compose_in, tmp_path):
     last = checkpoints / "last.ckpt"
     state = torch.load(last, weights_only=True, map_location="cpu")
     assert state["epoch"] == 3  # written as the run ended: 3 epochs done
-    assert [p.name for p in checkpoints.glob("epoch_*.ckpt")] == ["epoch_000.ckpt"]
+    assert sorted(p.name for p in checkpoints.glob("*.ckpt")) == ["best.ckpt", "last.ckpt"]
+    assert torch.load(checkpoints / "best.ckpt", weights_only=True)["epoch"] == 0
 
     resumed_dir = tmp_path / "resumed"
     resumed = compose_train(
@@ -76,7 +77,7 @@ def test_a_run_writes_its_last_checkpoint_at_the_end_not_every_epoch(compose_in,
     )
     cfg = compose_in("experiment=mlp_digits", "trainer.max_epochs=6")
     train(cfg)
-    best = [name for name in written if name.startswith("epoch_")]
+    best = [name for name in written if name == "best.ckpt"]
     assert written.count("last.ckpt") == 1 and len(best) + 1 == len(written)
     assert len(best) < 6 or written[-1] == "last.ckpt"
     last = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt", weights_only=True)

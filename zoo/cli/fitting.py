@@ -158,7 +158,8 @@ def fitting_presets(datamodule: Any) -> list[str]:
     fits = []
     for name in preset_names():
         try:
-            config = preset_config(name, {"data_spec": spec})
+            # as `model=<name>` composes it: the preset's own head, not the data's (head_for)
+            config = preset_config(name, {"data_spec": {**spec, "problem": None}})
         except Exception:  # a preset that cannot be resolved for this data
             continue
         if _fits(config, datamodule):
