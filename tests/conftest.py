@@ -39,7 +39,9 @@ def compose_train(overrides: list[str], output_dir: Path) -> DictConfig:
     return cfg
 
 
-def run_train_py(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_train_py(
+    *args: str, cwd: Path = ROOT, timeout: float = 300, carriage_returns: bool = False
+) -> subprocess.CompletedProcess:
     """`python train.py ARGS` in a subprocess, logs kept under cwd; tests/ is on its path, so
     test callbacks (`interrupt.SignalAt`) can be named in ARGS."""
     env = {
@@ -48,14 +50,21 @@ def run_train_py(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subproce
         "HYDRA_FULL_ERROR": "0",
         "PYTHONPATH": str(ROOT / "tests"),
     }
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *args],
         cwd=cwd,
         env=env,
         capture_output=True,
-        text=True,
         timeout=timeout,
     )
+    # text as written (with carriage_returns), or with a progress bar's "\r" as new lines,
+    # as universal newlines read it
+    for stream in ("stdout", "stderr"):
+        text = getattr(result, stream).decode()
+        if not carriage_returns:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        setattr(result, stream, text)
+    return result
 
 
 def run_metrics(folder: Path) -> dict[str, float]:

@@ -1,6 +1,6 @@
-"""Every command, fed the bad inputs people really hand it, ends in one `error: ...` line that
+"""Every command (train.py included), fed the bad inputs people really hand it, ends in one `error: ...` line that
 names the input and what was expected, with exit code 2, no traceback, and never the advice
-to load something unsafely. (train.py's own cases are in test_config.py.)"""
+to load something unsafely. (More of train.py's cases are in test_config.py.)"""
 
 import shutil
 
@@ -105,6 +105,7 @@ INPUTS = {  # predict's array file
 CASES = [
     *((eval, [s], w) for s, w in SOURCES.items()),
     (eval, ["mlp.digits", "--split", "train"], "invalid choice"),
+    (predict, ["cnn.digits", "good.npy", "--out", "/no/such/dir/p.csv"], "no folder /no/such/dir"),
     *((predict, [s, "good.npy"], w) for s, w in list(SOURCES.items())[:4]),
     *((predict, ["cnn.digits", i], w) for i, w in INPUTS.items()),
     (judge, ["mlp.nope"], "mlp.nope"),
@@ -181,3 +182,108 @@ def test_the_table_covers_every_command(capsys):
     assert tried == modules, modules ^ tried
     with capsys.disabled():
         print(f"\n{len(CASES)} bad inputs tried on {len(tried)} commands (train.py's: test_config)")
+
+
+def foreign_checkpoint(path):
+    """A train.py checkpoint of another architecture (a Siamese net), as a user might pass."""
+    record = {
+        "run": {"model": {"_target_": "zoo.patterns.Siamese"}},
+        "command": "python train.py experiment=siamese_glyphs",
+    }
+    state = {"net.encoder.0.weight": torch.zeros(4, 1, 3, 3)}
+    torch.save({"state_dict": state, "zoo": record, "epoch": 3, "global_step": 30}, path)
+
+
+def write_bad_arrays(d):
+    """The npz files of train.py's table: text labels, a text file, features with a NaN."""
+    x = np.random.default_rng(0).normal(size=(40, 4)).astype("float32")
+    np.savez(d / "strings.npz", x_train=x, y_train=np.array(list("ab") * 20))
+    (d / "text.npz").write_text("x_train,y_train\n1,0\n")
+    x_nan = x.copy()
+    x_nan[3, 1] = np.nan
+    np.savez(d / "nan.npz", x_train=x_nan, y_train=np.arange(40) % 2)
+
+
+TRAIN_CASES = {  # train.py's arguments -> the words of its one error line
+    "data=mnist": "MNIST could not be downloaded into",
+    "ckpt_path=foreign.ckpt": "saved from zoo.patterns.Siamese by: python train.py experiment=siamese_glyphs",
+    "model=unet": "model=unet does not fit data=digits: SupervisedTask needs a net whose .head",
+    "model=autoencoder": "model=autoencoder does not fit data=digits: SupervisedTask needs",
+    "data=arrays data.path=strings.npz": "y_train: an array of dtype <U1; expected finite numbers",
+    "data=arrays data.path=text.npz": "not an .npz archive of numeric arrays",
+    "data=arrays data.path=nan.npz model=mlp": "x_train: 1 values are NaN or infinite",
+    "experiment=multilabel_digits optimized_metric=val/acc": (
+        "optimized_metric='val/acc': SupervisedTask does not log it; expected one of"
+    ),
+}
+
+
+@pytest.mark.parametrize("args", list(TRAIN_CASES))
+def test_train_py_answers_a_bad_input_with_one_line_before_training(
+    args, tmp_path, monkeypatch, capsys
+):
+    """In-process (`zoo.train.main`, as `python train.py` runs it): exit 2, one `error:` line
+    naming the input and what to do, no traceback, and no run folder left behind."""
+    import sys
+
+    import torchvision.datasets
+
+    import zoo.train
+
+    def no_network(self):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets.MNIST, "download", no_network)
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")
+    monkeypatch.chdir(tmp_path)
+    foreign_checkpoint(tmp_path / "foreign.ckpt")
+    write_bad_arrays(tmp_path)
+    logs = tmp_path / "logs"
+    argv = [*args.split(), f"paths.log_dir={logs}", f"paths.data_dir={tmp_path / 'data'}"]
+    monkeypatch.setattr(sys, "argv", ["train.py", *argv])
+    with pytest.raises(SystemExit) as stop:
+        zoo.train.main()
+    err = capsys.readouterr().err
+    assert stop.value.code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert TRAIN_CASES[args] in lines[0], lines[0]
+    assert not logs.exists()  # a run that never trained leaves no folder
+    if args == "data=mnist":  # the files to fetch and the folder to put them in
+        assert "copy train-images-idx3-ubyte" in lines[0] and str(tmp_path / "data") in lines[0]
+
+
+def test_train_py_cfg_job_resolve_prints_every_experiment_resolved(monkeypatch, capsys):
+    """`--cfg job --resolve` prints the composed config with every interpolation resolved (the
+    presets' data_spec defaults were lists, which omegaconf cannot resolve in place)."""
+    import sys
+
+    import yaml
+    from conftest import EXPERIMENTS
+
+    import zoo.train
+
+    for experiment in ["cnn_digits", *EXPERIMENTS[:: max(1, len(EXPERIMENTS) // 6)]]:
+        argv = ["train.py", "--cfg", "job", "--resolve", f"experiment={experiment}"]
+        monkeypatch.setattr(sys, "argv", argv)
+        zoo.train.main()
+        out = capsys.readouterr().out
+        assert "${" not in out, out
+        assert yaml.safe_load(out)["model"]["_target_"].startswith("zoo."), experiment
+
+
+CREATE_CASES = [  # create_model's arguments -> the words of its ValueError
+    (("film_vqa",), {"input_shape": (3, 32, 32)}, "film_vqa takes 2 inputs"),
+    (("cnn",), {"input_shape": (1, 40)}, "ConvStack expected input of shape (N, 1, H, W)"),
+    (("cnn",), {"input_shape": (1, 1, 40)}, "cannot take samples of shape (1, 1, 40)"),
+    (("mlp",), {"input_shape": [[1, 8, 8], [12]]}, "mlp takes 1 input"),
+]
+
+
+@pytest.mark.parametrize(("args", "kwargs", "words"), CREATE_CASES)
+def test_create_model_names_a_shape_it_cannot_take(args, kwargs, words):
+    import zoo
+
+    with pytest.raises(ValueError) as refused:
+        zoo.create_model(*args, **kwargs)
+    assert words in str(refused.value) and "\n" not in str(refused.value), refused.value

@@ -23,7 +23,15 @@ LAYERS = [
     ),
     ("zoo.blocks",),
     ("zoo.patterns",),
-    ("zoo.data", "zoo.tasks", "zoo.analysis", "zoo.figures", "zoo.oneshot", "zoo.baselines"),
+    (
+        "zoo.data",
+        "zoo.tasks",
+        "zoo.callbacks",
+        "zoo.analysis",
+        "zoo.figures",
+        "zoo.oneshot",
+        "zoo.baselines",
+    ),
     ("zoo.hub", "zoo.presets", "zoo.registry", "zoo"),
     ("zoo.cli", "zoo.train", "zoo.bench", "zoo.conditioning", "zoo.conf"),
 ]

@@ -127,3 +127,66 @@ def test_trainer_predict_gives_probabilities_for_every_test_sample():
     probs = torch.cat(trainer.predict(SupervisedTask(net), datamodule=data))
     assert probs.shape == (len(data.splits["test"][1]), 10)
     assert torch.allclose(probs.sum(1), torch.ones(len(probs)))
+
+
+def problem_arrays(problem: str):
+    """Learnable arrays for each problem kind: 4 features, targets a function of them."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 4, generator=g)
+    score = x @ torch.tensor([1.5, -2.0, 1.0, 0.5])
+    y = {
+        "binary": (score > 0).long(),
+        "multiclass": torch.bucketize(score, torch.tensor([-1.0, 1.0])),
+        "multilabel": torch.stack([(x[:, 0] > 0), (x[:, 1] > 0), (score > 0)], 1).long(),
+        "regression": score,
+    }[problem]
+    return x, y
+
+
+@pytest.mark.parametrize(
+    ("problem", "head", "outputs"),
+    [
+        ("binary", BinaryHead, 1),
+        ("multiclass", MultiClassHead, 3),
+        ("multilabel", MultiLabelHead, 3),
+        ("regression", RegressionHead, 1),
+    ],
+)
+def test_every_problem_trains_through_create_model_and_its_data_spec(problem, head, outputs):
+    """The Python path, as train.py's configs do: the data's spec picks the head (binary: one
+    logit), and SupervisedTask trains it: the validation loss falls by a third."""
+    import lightning.pytorch as L
+
+    import zoo
+    from zoo.data import ArrayDataModule
+
+    data = ArrayDataModule(train=problem_arrays(problem), problem=problem, batch_size=32)
+    net = zoo.create_model("mlp", data_spec=data.spec())
+    assert isinstance(net.head, head) and net.head.num_outputs == outputs
+    assert net.head.problem == problem == data.problem
+    task = SupervisedTask(net, optimizer=partial(torch.optim.Adam, lr=1e-2))
+    trainer = L.Trainer(
+        max_epochs=5, logger=False, enable_progress_bar=False, enable_model_summary=False
+    )
+    data.setup()
+    x_val, y_val = data.splits["val"]
+
+    def val_loss() -> float:
+        with torch.no_grad():
+            return float(net.eval().head.loss(net(x_val), y_val))
+
+    before = val_loss()
+    trainer.fit(task, datamodule=data)
+    after = val_loss()
+    assert after < before * 2 / 3, (before, after)
+
+
+def test_the_head_follows_the_problem_named_to_create_model():
+    import zoo
+
+    assert isinstance(zoo.create_model("cnn", problem="binary").head, BinaryHead)
+    assert isinstance(
+        zoo.create_model("mlp", problem="multilabel", num_classes=5).head, MultiLabelHead
+    )
+    assert isinstance(zoo.create_model("mlp").head, MultiClassHead)  # the preset's own
+    assert zoo.create_model("siamese_cnn", problem="binary").head is None  # pairs: its own

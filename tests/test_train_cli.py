@@ -1,6 +1,8 @@
 """train.py end to end: the README's main command, resume, DDP, the optimizer multirun."""
 
 import csv
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,14 +14,46 @@ from zoo.cli.run import train
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory, seed) -> tuple[dict[str, float], Path]:
+def default_console(tmp_path_factory, seed) -> tuple[subprocess.CompletedProcess, Path]:
     """`python train.py` exactly as the README runs it (logs kept in a temporary folder; under
-    `--seeds`, another seed than the default 0 is passed)."""
+    `--seeds`, another seed than the default 0 is passed): the process and its run folder."""
     where = tmp_path_factory.mktemp("default_run")
-    result = run_train_py(f"paths.log_dir={where}", *([f"seed={seed}"] if seed else []), cwd=where)
+    seeded = [f"seed={seed}"] if seed else []
+    result = run_train_py(f"paths.log_dir={where}", *seeded, cwd=where, carriage_returns=True)
     assert result.returncode == 0, result.stderr[-3000:]
     (run_dir,) = (where / "cnn_digits" / "runs").iterdir()
+    return result, run_dir
+
+
+@pytest.fixture(scope="module")
+def default_run(default_console) -> tuple[dict[str, float], Path]:
+    """The default run's metrics (its metrics.json) and run folder."""
+    _, run_dir = default_console
     return run_metrics(run_dir), run_dir
+
+
+def visible_lines(output: str) -> list[str]:
+    """What a terminal shows of `output`: each line as its last carriage return left it, a
+    progress bar's timing (`[00:01<00:00, 95.2it/s]`) left out."""
+    lines = (line.split("\r")[-1] for line in output.split("\n"))
+    return [re.sub(r"\[\d\d:\d\d<[^\]]*\]", "", line).strip() for line in lines if line.strip()]
+
+
+@pytest.mark.slow
+def test_the_default_run_says_each_line_once_and_warns_of_nothing(default_console):
+    """The console of `python train.py`: no line twice (Lightning's INFO lines came twice, and
+    a validation bar was drawn under the epoch bar every epoch), no vendor tips or device
+    lines, nothing on stderr (no warning from anything the run calls), and the final metrics
+    and why the fit stopped in train.log as on the console."""
+    result, run_dir = default_console
+    shown = visible_lines(result.stdout)
+    assert len(shown) == len(set(shown)), "\n".join(shown)
+    assert result.stderr == "", result.stderr
+    for noise in ("GPU available", "TPU available", "Tip:", "LeafSpec", "log_every_n_steps"):
+        assert noise not in result.stdout, noise
+    log = (run_dir / "train.log").read_text()
+    assert "test/acc=" in log and ("trained 30 epochs" in log or "early stopping at" in log)
+    assert (run_dir / "checkpoints" / "best.ckpt").is_file()  # the name the README gives
 
 
 @pytest.mark.slow

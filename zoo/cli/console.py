@@ -7,16 +7,17 @@ from __future__ import annotations
 import logging
 import warnings
 
-VENDOR_NOTES = ("GPU available:", "TPU available:", "HPU available:", "💡 Tip:")
-"""The starts of Lightning's lines that say nothing about the run: devices it did not use and
-tips for its products."""
+DROPPED = ("GPU available:", "TPU available:", "HPU available:", "💡 Tip:", "`Trainer.fit` stopped")
+"""The starts of Lightning's lines that say nothing about the run (devices it did not use, tips
+for its products) or that the zoo says itself once the progress bar is closed (why a fit
+stopped: `zoo.cli.run.say_why_it_stopped`)."""
 
 
 class DropVendorNotes(logging.Filter):
-    """Keep every record but Lightning's device lines and product tips."""
+    """Keep every record but the lines `DROPPED` names."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(VENDOR_NOTES)
+        return not str(record.msg).startswith(DROPPED)
 
 
 def quiet_lightning() -> None:

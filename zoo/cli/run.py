@@ -267,13 +267,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 
 def say_why_it_stopped(trainer: Any) -> None:
-    """Log the early stop that ended a fit, if one did (Lightning says nothing of it)."""
-    stopper = trainer.early_stopping_callback
+    """Log why the fit ended: early stopping (Lightning says nothing of it) or the epochs and
+    steps it was given."""
+    stopper, log = trainer.early_stopping_callback, logging.getLogger("zoo")
     if stopper is not None and stopper.stopped_epoch:
-        logging.getLogger("zoo").info(
+        log.info(
             f"early stopping at epoch {stopper.stopped_epoch}: {stopper.monitor} did not "
             f"improve for {stopper.patience} validations (best {float(stopper.best_score):.4f})"
         )
+    elif not trainer.interrupted:
+        log.info(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps")
 
 
 def optimized_metric(cfg: DictConfig, metrics: dict[str, float]) -> float | None:
