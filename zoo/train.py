@@ -67,15 +67,21 @@ def remove_unused_run_folder(log_dir: str) -> None:
     """A run stopped before training leaves no folder: Hydra's run folder goes, unless it
     already holds checkpoints (a run's outputs are never deleted), and so do the folders
     above it up to `log_dir` that it leaves empty."""
-    import logging
     import shutil
     from pathlib import Path
 
     from hydra.core.hydra_config import HydraConfig
 
-    folder = Path(HydraConfig.get().runtime.output_dir)
+    folder = Path(HydraConfig.get().runtime.output_dir).resolve()
     if folder.is_dir() and not (folder / "checkpoints").exists():
-        logging.shutdown()  # the run's log file is closed before its folder goes
+        root = logging.getLogger()
+        for handler in root.handlers[:]:  # the run's log file is closed before its folder goes
+            inside = isinstance(handler, logging.FileHandler) and folder in (
+                Path(handler.baseFilename).resolve().parents
+            )
+            if inside:
+                root.removeHandler(handler)
+                handler.close()
         shutil.rmtree(folder, ignore_errors=True)
         top = Path(log_dir).resolve()
         for parent in folder.resolve().parents:
