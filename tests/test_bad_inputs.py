@@ -205,6 +205,11 @@ def write_bad_arrays(d):
 
 
 TRAIN_CASES = {  # train.py's arguments -> the words of its one error line
+    "optimizer.lr=-1": "error: optimizer.lr=-1: expected a positive number",
+    "model.backbone.in_features=65 experiment=mlp_digits": "MLP expected input of shape (N, 65)",
+    "ckpt_path=empty.ckpt": "the file is empty; expected a .ckpt written by train.py",
+    "paths.log_dir=README/logs": "README is not a folder; expected a writable place",
+    "paths.output_dir=README/run": "cannot write there (Not a directory)",
     "data=mnist": "MNIST could not be downloaded into",
     "ckpt_path=foreign.ckpt": "saved from zoo.patterns.Siamese by: python train.py experiment=siamese_glyphs",
     "model=unet": "model=unet does not fit data=digits: SupervisedTask needs a net whose .head",
@@ -238,8 +243,12 @@ def test_train_py_answers_a_bad_input_with_one_line_before_training(
     monkeypatch.chdir(tmp_path)
     foreign_checkpoint(tmp_path / "foreign.ckpt")
     write_bad_arrays(tmp_path)
+    (tmp_path / "empty.ckpt").touch()
+    (tmp_path / "README").touch()  # a file where a folder is expected
     logs = tmp_path / "logs"
-    argv = [*args.split(), f"paths.log_dir={logs}", f"paths.data_dir={tmp_path / 'data'}"]
+    argv = [*args.split(), f"paths.data_dir={tmp_path / 'data'}"]
+    if "paths.log_dir" not in args:
+        argv.append(f"paths.log_dir={logs}")
     monkeypatch.setattr(sys, "argv", ["train.py", *argv])
     with pytest.raises(SystemExit) as stop:
         zoo.train.main()
@@ -248,6 +257,7 @@ def test_train_py_answers_a_bad_input_with_one_line_before_training(
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert TRAIN_CASES[args] in lines[0], lines[0]
+    assert not any(advice in err for advice in UNSAFE_ADVICE), err
     assert not logs.exists()  # a run that never trained leaves no folder
     if args == "data=mnist":  # the files to fetch and the folder to put them in
         assert "copy train-images-idx3-ubyte" in lines[0] and str(tmp_path / "data") in lines[0]
