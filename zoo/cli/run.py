@@ -270,6 +270,8 @@ def say_why_it_stopped(trainer: Any) -> None:
     """Log why the fit ended: early stopping (Lightning says nothing of it) or the epochs and
     steps it was given."""
     stopper, log = trainer.early_stopping_callback, logging.getLogger("zoo")
+    if not trainer.is_global_zero:  # one process speaks for a distributed run
+        return
     if stopper is not None and stopper.stopped_epoch:
         log.info(
             f"early stopping at epoch {stopper.stopped_epoch}: {stopper.monitor} did not "
