@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, open_dict
 
-from zoo.cli.run import compose
+from zoo.training.run import compose
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "zoo" / "conf"

@@ -10,7 +10,7 @@ import zoo
 from zoo.analysis.attacks import fgsm, input_loss, pgd, robust_accuracy, sign_noise
 from zoo.cli.adversarial import main
 from zoo.data import DigitsDataModule
-from zoo.preprocessing import input_range
+from zoo.utils.preprocessing import input_range
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_adversarial_training_raises_robust_accuracy(digits_test, tmp_path, seed
     """Proves: adversarial training raises accuracy under PGD at eps 0.2. Margin: robust -
     plain > 0.25; measured on seeds 0, 1, 2: 0.325, 0.360, 0.348 (std 0.018), worst - 2 std =
     0.289. Negative control (in the test): the plain CNN (no adversarial training), 0.049."""
-    from zoo.cli.run import build
+    from zoo.training.run import build
 
     overrides = ["experiment=adversarial_digits", "trainer.max_epochs=30", "logger=none"]
     overrides.append(f"seed={seed}")

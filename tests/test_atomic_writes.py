@@ -9,15 +9,15 @@ import pytest
 import torch
 
 import zoo
-from zoo import hub
-from zoo.atomic import atomic_path, write_text_atomic
+from zoo import registry as hub
+from zoo.utils.atomic import atomic_path, write_text_atomic
 
 # save_pretrained over an older save of the same architecture, killed (SIGKILL) at each write
 SAVE_KILLED_AT = """
 import os, signal, sys
 import safetensors.torch
 import zoo
-from zoo import hub
+from zoo.registry import files
 
 point, directory = sys.argv[1], sys.argv[2]
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
@@ -29,13 +29,13 @@ if point == "weights":  # half of the new weights written, then killed
         die()
     safetensors.torch.save_file = half_then_die
 else:  # killed as config.json (the first text file) or card.json (the second) is written
-    write, writes = hub.write_text_atomic, []
+    write, writes = files.write_text_atomic, []
     def write_or_die(path, text):
         writes.append(path)
         if (point, len(writes)) in (("config", 1), ("card", 2)):
             die()
         write(path, text)
-    hub.write_text_atomic = write_or_die
+    files.write_text_atomic = write_or_die
 zoo.save_pretrained(zoo.create_model("mlp.digits"), directory)
 """
 

@@ -5,12 +5,12 @@ import torch
 from conftest import compose_train
 
 import zoo
-from zoo.baselines import PCA, squared_error_per_sample
+from zoo.analysis.baselines import PCA, squared_error_per_sample
 from zoo.blocks import MLP
 from zoo.blocks.noise import corrupt
-from zoo.cli.run import train
 from zoo.data import DigitsDataModule
 from zoo.patterns import VAE, Autoencoder, EncoderDecoder
+from zoo.training.run import train
 
 
 def mlp_autoencoder(k: int = 4, **kwargs) -> Autoencoder:
@@ -180,7 +180,7 @@ def test_vae_bound_on_binarised_digits_and_the_tighter_importance_weighted_estim
 
 def test_conv_autoencoder_from_its_config_reconstructs_images(tmp_path):
     from zoo.blocks import ConvDecoder
-    from zoo.cli.run import build
+    from zoo.training.run import build
 
     cfg = compose_train(
         ["experiment=ae_digits", "model=conv_autoencoder", "debug=fast_dev_run"], tmp_path

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from zoo import hub
+from zoo import registry as hub
+from zoo.bench import command as bench
 from zoo.cli import (
     adversarial,
-    bench,
     compare_runs,
     distill_report,
     eval,

@@ -8,11 +8,11 @@ import torch
 from conftest import compose_train
 
 import zoo
-from zoo.cli.checks import ConfigError, check_last_training_batch
+from zoo.callbacks.gradient_noise import gradient_noise_scale, per_sample_gradients
 from zoo.cli.compare_runs import Run, reached, read_epochs
-from zoo.cli.run import train
 from zoo.data import DigitsDataModule
-from zoo.gradient_noise import gradient_noise_scale, per_sample_gradients
+from zoo.training.checks import ConfigError, check_last_training_batch
+from zoo.training.run import train
 
 
 def test_per_sample_gradients_and_the_noise_scale_match_a_loop_over_samples():

@@ -6,8 +6,8 @@ import pytest
 from conftest import CONF, EXPERIMENTS, run_train_py
 from omegaconf import DictConfig
 
-from zoo.cli.checks import ConfigError
-from zoo.cli.run import build, train
+from zoo.training.checks import ConfigError
+from zoo.training.run import build, train
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -164,7 +164,7 @@ def test_experiment_values_differ_from_what_their_groups_set(tmp_path):
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
 
-    from zoo.cli.run import compose
+    from zoo.training.run import compose
 
     groups = ("data", "model", "model/head", "task", "optimizer", "scheduler", "callbacks")
     repeated = []

@@ -198,7 +198,7 @@ def test_sort_of_clevr_answers_match_the_scene():
     assert ask(0, 4) == "square"  # furthest from object 0 is object 2
     assert ask(0, 5) == "3" and ask(1, 5) == "3"  # three circles, three squares
     from zoo.data import SortOfClevrDataModule
-    from zoo.preprocessing import preprocess
+    from zoo.utils.preprocessing import preprocess
 
     dm = SortOfClevrDataModule(
         image_size=24, scenes={"train": 20, "val": 5, "test": 5}, questions_per_scene=4
@@ -427,8 +427,8 @@ def test_a_zoo_architecture_learns_user_arrays_from_the_command_line(
     import numpy as np
     from conftest import compose_train
 
-    from zoo.cli.checks import ConfigError
-    from zoo.cli.run import build, train
+    from zoo.training.checks import ConfigError
+    from zoo.training.run import build, train
 
     (x, y), (x_test, y_test) = digit_arrays
     path = tmp_path / "my.npz"

@@ -6,7 +6,7 @@ import torch
 from conftest import compose_train
 
 import zoo
-from zoo.cli.run import build
+from zoo.training.run import build
 
 
 @pytest.mark.slow
@@ -75,7 +75,7 @@ def test_the_distilled_student_beats_the_same_student_from_labels_alone(tmp_path
     std = 0.0022: inside the noise). Single runs here spread 0.020-0.039 (std 0.010), hence
     the mean of two.
     Negative control (in the test): alpha=1, the same student from labels alone."""
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     # a transfer set of 90 labelled digits (val_fraction 0.45 leaves 9 a class; the test split
     # is the usual 899): soft targets carry what so few labels cannot
@@ -137,7 +137,7 @@ def test_small_students_prefer_low_temperatures(tmp_path, seed, figures):
     Negative control (in the test): T=20, the high temperature."""
     from statistics import median
 
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     # sharper than the experiment's 2 x 30 student: 2 x 5 units, from soft targets alone
     budget = ["experiment=distill_small_digits", "model.backbone.hidden=[5,5]", "task.alpha=0"]
@@ -170,8 +170,8 @@ def test_a_student_learns_a_class_its_transfer_set_lacks(tmp_path, seed, figures
     way (in the test); the batch-normed cnn.digits_teacher gives 0.467, 0.435, 0.413 (0.946,
     0.957, 0.935 raised by 3.5); stopping early on val/loss costs 0.02-0.07."""
     from zoo.cli.distill_report import measure, raise_bias
-    from zoo.cli.run import train
     from zoo.data import DigitsDataModule
+    from zoo.training.run import train
 
     x, y = DigitsDataModule(held_out_classes=[3]).load()["test"]  # standardised as in training
 
@@ -200,7 +200,7 @@ def test_the_soft_teacher_makes_the_missing_class_the_runner_up_twice_as_often()
     are not 3s, it ranks 3 second 0.182 of the time; cnn.digits_teacher (batch norm, 80
     epochs) 0.089, below the 1/9 of a runner-up drawn at random."""
     from zoo.cli.distill_report import measure
-    from zoo.cli.sources import build_data, resolve
+    from zoo.registry.sources import build_data, resolve
 
     mass = {}
     for name in ("cnn.digits_teacher", "cnn.digits_soft_teacher"):
@@ -236,7 +236,7 @@ def test_the_temperature_sweep_runs_as_a_multirun_and_plots_means_over_seeds(tmp
 
 
 def test_a_run_checkpoint_teaches_by_its_path(tmp_path):
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     teacher_run = compose_train(["experiment=mlp_digits", "trainer.max_epochs=2"], tmp_path / "t")
     train(teacher_run)

@@ -6,7 +6,7 @@ import torch
 import zoo
 from zoo.analysis.feature_vis import blur, objective, visualize
 from zoo.cli.feature_vis import main
-from zoo.preprocessing import input_range
+from zoo.utils.preprocessing import input_range
 
 
 @pytest.mark.slow

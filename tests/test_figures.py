@@ -5,11 +5,11 @@ matplotlib objects each figure function builds (the callbacks and commands save 
 import pytest
 import torch
 
-from zoo import figures
+from zoo.callbacks import figures
+from zoo.callbacks.generalization import overfit_figure
 from zoo.cli.adversarial import curves_figure
 from zoo.cli.compare_runs import sweep_title
-from zoo.generalization import overfit_figure
-from zoo.plots import pyplot
+from zoo.utils.plots import pyplot
 
 
 @pytest.fixture(autouse=True)

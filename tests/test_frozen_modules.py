@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import zoo
-from zoo.cli.sources import build_task
+from zoo.registry.sources import build_task
 
 
 def test_a_gans_judge_is_frozen_and_left_out_of_its_checkpoint():

@@ -86,8 +86,8 @@ def test_pixelcnn_beats_independent_pixels_and_samples(tmp_path, seed, figures):
     Negative control (in the test): the independent-pixel model, 25.2 nats."""
     from conftest import compose_train
 
-    from zoo.cli.run import train
     from zoo.data import DigitsDataModule
+    from zoo.training.run import train
 
     overrides = ["experiment=pixelcnn_digits", "trainer.max_epochs=10", "logger=none"]
     metrics = train(compose_train([*overrides, f"seed={seed}"], tmp_path))
@@ -111,7 +111,7 @@ def test_a_trained_gan_makes_digits_a_classifier_recognises_and_spreads_them(
     from conftest import compose_train
 
     from zoo.analysis.judge import judge_samples
-    from zoo.cli.run import build, train
+    from zoo.training.run import build, train
 
     overrides = ["experiment=gan_digits", "trainer.max_epochs=50", "logger=none"]
     cfg = compose_train([*overrides, f"seed={seed}"], tmp_path)

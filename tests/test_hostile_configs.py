@@ -14,10 +14,11 @@ import pytest
 import torch
 
 import zoo
-from zoo import hub
-from zoo.builder import UnsafeConfigError, build, registered
+from zoo import registry as hub
 from zoo.cli import eval as eval_cli
 from zoo.cli import predict, publish
+from zoo.registry import files, loading
+from zoo.utils.builder import UnsafeConfigError, build, registered
 
 CANARY = "pwned"  # every hostile config tries to create this file in the working folder
 WRITE = f"open({CANARY!r}, 'w')"
@@ -56,8 +57,8 @@ HOSTILE = {
         "model._target_='torch.hub.load'",
     ),
     "a zoo function that writes files": (
-        {"_target_": "zoo.hub.save_pretrained", "model": IDENTITY, "directory": CANARY},
-        "model._target_='zoo.hub.save_pretrained'",
+        {"_target_": "zoo.registry.save_pretrained", "model": IDENTITY, "directory": CANARY},
+        "model._target_='zoo.registry.save_pretrained'",
     ),
     "a factory of another kind": (
         {"_target_": "zoo.data.ArrayDataModule.from_npz", "path": CANARY},
@@ -266,14 +267,14 @@ def test_a_config_asking_for_a_trillion_parameters_is_refused_before_any_allocat
 def test_shapes_are_compared_with_the_weights_header_on_the_meta_device(tmp_path, monkeypatch):
     folder = model_folder(tmp_path, hub.read_config(hub.REGISTRY / "mlp.digits")["model"])
     built: list[str] = []
-    real = hub.build_model
+    real = loading.build_model
 
     def spy(config, **kwargs):
         model = real(config, **kwargs)
         built.append(next(model.parameters()).device.type)
         return model
 
-    monkeypatch.setattr(hub, "build_model", spy)
+    monkeypatch.setattr(loading, "build_model", spy)
     net = zoo.from_pretrained(folder)
     assert built == ["meta", "cpu"] and next(net.parameters()).device.type == "cpu"
     assert hub.weight_shapes(folder) == {k: tuple(v.shape) for k, v in net.state_dict().items()}
@@ -294,7 +295,7 @@ def test_the_card_covers_the_config_and_its_record(tmp_path):
                 with pytest.raises(
                     hub.ChecksumError, match=r"config.json has sha256 .* but its card says"
                 ):
-                    hub._stored_record(folder)
+                    files._stored_record(folder)
                 continue
             with pytest.raises(hub.ChecksumError, match=rf"{folder / hub.CONFIG} has sha256"):
                 load(str(folder))

@@ -14,12 +14,13 @@ from conftest import CONF, compose_train
 from test_imports import HEAVY, modules_after
 
 import zoo
-from zoo import hub, presets
-from zoo.builder import build, locate
+from zoo import registry as hub
 from zoo.cli.eval import evaluate
-from zoo.cli.run import train
-from zoo.cli.sources import resolve
-from zoo.preprocessing import preprocess
+from zoo.registry.sources import resolve
+from zoo.training import presets
+from zoo.training.run import train
+from zoo.utils.builder import build, build_model, locate
+from zoo.utils.preprocessing import preprocess
 
 SHIPPED = zoo.list_pretrained()
 CARDS = {name: zoo.model_card(name) for name in SHIPPED}
@@ -71,7 +72,7 @@ def test_shipped_config_builds_the_experiments_architecture(name, tmp_path):
     data = build(OmegaConf.to_container(cfg.data, resolve=True), kinds=("data",))
     with open_dict(cfg):
         cfg.data_spec = data.spec()
-    composed = hub.build_model(OmegaConf.to_container(cfg.model, resolve=True)).state_dict()
+    composed = build_model(OmegaConf.to_container(cfg.model, resolve=True)).state_dict()
     shipped = zoo.create_model(name).state_dict()
     assert {k: v.shape for k, v in composed.items()} == {k: v.shape for k, v in shipped.items()}
 
@@ -306,7 +307,7 @@ def test_cnn_digits_preprocesses_raw_digits_as_in_training():
     from sklearn.datasets import load_digits
 
     from zoo.data.digits import stratified_split
-    from zoo.preprocessing import preprocess
+    from zoo.utils.preprocessing import preprocess
 
     net = zoo.create_model("cnn.digits", pretrained=True)
     record = net.pretrained_cfg
@@ -348,7 +349,7 @@ def test_load_checkpoint_rebuilds_the_trained_net_with_its_record(tmp_path):
     net = zoo.load_checkpoint(last)
     state = torch.load(last, weights_only=True)["state_dict"]
     x = torch.randn(8, 1, 8, 8)
-    reference = hub.build_model(hub.model_config("mlp.digits")).eval()
+    reference = build_model(hub.model_config("mlp.digits")).eval()
     reference.load_state_dict({k.removeprefix("net."): v for k, v in state.items()})
     assert torch.equal(net(x), reference(x))
     assert not net.training
@@ -578,7 +579,7 @@ def test_predict_refuses_models_it_cannot_serve():
         predict("autoencoder.digits", torch.zeros(1, 1, 8, 8))
 
 
-def test_hub_documents_what_each_public_function_takes_and_returns():
+def test_the_registry_documents_what_each_public_function_takes_and_returns():
     import inspect
 
     public = [
@@ -586,7 +587,7 @@ def test_hub_documents_what_each_public_function_takes_and_returns():
         for name, obj in vars(hub).items()
         if not name.startswith("_")
         and (inspect.isfunction(obj) or inspect.isclass(obj))
-        and obj.__module__ == "zoo.hub"
+        and obj.__module__.startswith("zoo.registry.")
     ]
     assert len(public) > 15
     assert not [obj.__name__ for obj in public if not (obj.__doc__ or "").strip()]

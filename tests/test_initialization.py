@@ -9,9 +9,9 @@ from conftest import compose_train
 
 import zoo
 from zoo.analysis.init_statistics import layer_statistics
-from zoo.cli.run import train
 from zoo.data import DigitsDataModule
-from zoo.initialization import initialize
+from zoo.training.run import train
+from zoo.utils.initialization import initialize
 
 
 def test_each_scheme_draws_weights_of_its_scale_and_leaves_biases():
@@ -48,7 +48,7 @@ def test_every_model_takes_an_init_and_keeps_it_in_its_config(tmp_path):
 
 
 def test_an_unknown_init_is_refused_before_training(tmp_path):
-    from zoo.cli.checks import ConfigError, check_config
+    from zoo.training.checks import ConfigError, check_config
 
     with pytest.raises(ConfigError, match=r"model.init='xavier': expected one of default, "):
         check_config(compose_train(["model.init=xavier"], tmp_path))

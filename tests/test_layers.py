@@ -1,9 +1,13 @@
-"""The package's layers: imports only point down (DESIGN.md), checked on every module's source.
+"""The package's layers: imports only point down (DESIGN.md; the README's Layout section draws
+them), checked on every module's source.
 
-utilities <- blocks <- patterns <- data / tasks / analysis <- registry (hub, presets) <- commands / train
+utilities <- blocks <- patterns <- data / tasks / callbacks / analysis <- training (the engine)
+<- registry <- commands <- bench
 
-Modules of one layer may import each other (a task uses a data helper, a command another's
-table); only an import from a higher layer is refused.
+Every module belongs to exactly one layer, by the package it sits in (or, for the few modules
+at the package root, by name); a module that belongs to none fails the test. Modules of one
+layer may import each other (a task uses a data helper); only an import from a higher layer
+is refused.
 """
 
 import ast
@@ -13,47 +17,40 @@ import pytest
 from conftest import ROOT
 
 LAYERS = [
-    (
-        "zoo.atomic",
-        "zoo.builder",
-        "zoo.initialization",
-        "zoo.plots",
-        "zoo.preprocessing",
-        "zoo.safe_files",
-    ),
+    ("zoo.utils",),
     ("zoo.blocks",),
     ("zoo.patterns",),
-    (
-        "zoo.data",
-        "zoo.tasks",
-        "zoo.callbacks",
-        "zoo.analysis",
-        "zoo.figures",
-        "zoo.oneshot",
-        "zoo.baselines",
-    ),
-    ("zoo.hub", "zoo.presets", "zoo.registry", "zoo"),
-    ("zoo.cli", "zoo.train", "zoo.bench", "zoo.conditioning", "zoo.conf"),
+    ("zoo.data", "zoo.tasks", "zoo.callbacks", "zoo.analysis"),
+    ("zoo.training",),
+    ("zoo.registry", "zoo", "zoo.hub"),  # `zoo` itself is the registry's facade
+    ("zoo.cli", "zoo.train", "zoo.conditioning", "zoo.conf"),
+    ("zoo.bench",),
 ]
+ROOT_MODULES = {"zoo.hub", "zoo.train", "zoo.conditioning"}  # besides zoo/__init__.py: <= 3
 
 
 def layer(module: str) -> int:
-    """The layer of a zoo module: the longest matching prefix wins (`zoo` itself is the hub's
-    facade)."""
-    matches = [
-        (len(prefix), i)
-        for i, prefixes in enumerate(LAYERS)
-        for prefix in prefixes
-        if module == prefix or module.startswith(prefix + ".")
+    """The layer of a zoo module: its package's (`zoo.tasks.gan` -> tasks), or its own for the
+    package itself and the modules at its root; no match is an error."""
+    found = [
+        i
+        for i, names in enumerate(LAYERS)
+        for name in names
+        if module == name or (name != "zoo" and module.startswith(name + "."))
     ]
-    if not matches:
-        raise AssertionError(f"{module} belongs to no layer: add it to LAYERS")
-    return max(matches)[1]
+    if len(found) != 1:
+        raise AssertionError(f"{module} belongs to {len(found)} layers: add it to LAYERS once")
+    return found[0]
 
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def is_module(name: str) -> bool:
+    """Whether `from zoo import name` imports a module (else a name the package defines)."""
+    return (ROOT / "zoo" / name).is_dir() or (ROOT / "zoo" / f"{name}.py").is_file()
 
 
 def zoo_imports(source: str) -> set[str]:
@@ -66,7 +63,9 @@ def zoo_imports(source: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, f"relative import of {node.module}: write it absolute"
             base = node.module or ""
-            found |= {f"{base}.{a.name}" if base == "zoo" else base for a in node.names}
+            found |= {
+                f"zoo.{a.name}" if base == "zoo" and is_module(a.name) else base for a in node.names
+            }
     return {m for m in found if m == "zoo" or m.startswith("zoo.")}
 
 
@@ -79,6 +78,10 @@ def violations(module: str, source: str) -> list[str]:
     ]
 
 
+def modules() -> list[str]:
+    return [module_name(path) for path in sorted((ROOT / "zoo").rglob("*.py"))]
+
+
 def test_no_module_imports_from_a_higher_layer():
     found = []
     for path in sorted((ROOT / "zoo").rglob("*.py")):
@@ -89,16 +92,41 @@ def test_no_module_imports_from_a_higher_layer():
 @pytest.mark.parametrize(
     ("module", "source"),
     [
-        ("zoo.tasks.distillation", "from zoo.hub import load_model"),
+        ("zoo.tasks.distillation", "from zoo.registry import load_model"),
         ("zoo.tasks.gan", "def f():\n    from zoo.cli.judge import main"),
         ("zoo.blocks.mlp", "import zoo.patterns.classifier"),
-        ("zoo.patterns.vae", "from zoo import hub"),
+        ("zoo.patterns.vae", "from zoo import registry"),
+        ("zoo.training.fitting", "from zoo.registry import start_from"),
+        ("zoo.callbacks.safeguards", "from zoo.training.run import train"),
+        ("zoo.utils.builder", "from zoo.blocks import MLP"),
+        ("zoo.cli.eval", "from zoo.bench import steps"),
     ],
 )
 def test_the_check_finds_an_upward_import(module, source):
     assert violations(module, source)
 
 
-def test_the_shipped_layout_maps_every_module():
-    for path in (ROOT / "zoo").rglob("*.py"):
-        layer(module_name(path))
+@pytest.mark.parametrize("module", ["zoo.stray", "zoo.helpers.misc", "zoo.utilsx"])
+def test_a_module_of_no_layer_fails(module):
+    with pytest.raises(AssertionError, match="belongs to 0 layers"):
+        layer(module)
+
+
+def test_every_shipped_module_has_one_layer_and_the_root_stays_small():
+    for module in modules():
+        layer(module)
+    root = {m for m in modules() if m.count(".") == 1 and m != "zoo"}
+    root -= {m for m in root if (ROOT / Path(*m.split("."))).is_dir()}  # packages
+    assert root == ROOT_MODULES and len(root) <= 3, root
+
+
+def test_every_callback_lives_in_zoo_callbacks():
+    """Lightning and Hydra callbacks: one room for them all."""
+    found = []
+    for path in sorted((ROOT / "zoo").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = {getattr(b, "attr", getattr(b, "id", "")) for b in node.bases}
+                if bases & {"Callback", "ProgressBar", "TQDMProgressBar", "ModelCheckpoint"}:
+                    found.append((module_name(path), node.name))
+    assert found and all(m.startswith("zoo.callbacks.") for m, _ in found), found

@@ -2,7 +2,7 @@
 
 import pytest
 
-from zoo.cli.run import train
+from zoo.training.run import train
 
 
 @pytest.mark.slow

@@ -7,8 +7,8 @@ import pytest
 from conftest import compose_train
 
 import zoo
-from zoo.cli.run import train
 from zoo.data.sort_of_clevr import accuracy_by_question_kind
+from zoo.training.run import train
 
 LEAN = ["logger=none", "callbacks.model_checkpoint=null", "callbacks.last_checkpoint=null"]
 

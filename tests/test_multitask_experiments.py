@@ -9,7 +9,7 @@ import torch
 from conftest import compose_train
 
 import zoo
-from zoo.cli.run import train
+from zoo.training.run import train
 
 # The experiment's full 40 epochs (~8 s a run). At 20, measured on seeds 0-2, the learned
 # weights tilt only ~20x and the class head loses 0.068-0.075 (the test allows 0.03).

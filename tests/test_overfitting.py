@@ -5,8 +5,8 @@ gap between its training and test losses."""
 import pytest
 from conftest import compose_train
 
-from zoo.cli.run import train
 from zoo.data import DigitsDataModule
+from zoo.training.run import train
 
 REGULARIZERS = ("none", "weight_decay", "dropout", "early_stopping", "jitter", "all")
 
@@ -35,7 +35,7 @@ def test_every_regularizer_composes_with_the_experiment(compose_in, regularizer)
 
 
 def test_test_weights_is_checked_before_training(compose_in):
-    from zoo.cli.checks import ConfigError, check_config
+    from zoo.training.checks import ConfigError, check_config
 
     with pytest.raises(ConfigError, match=r"test_weights='final': expected 'best' or 'last'"):
         check_config(compose_in("test_weights=final"))

@@ -11,8 +11,8 @@ import pytest
 import torch
 from conftest import QUIET, ROOT, compose_train, run_metrics, run_train_py
 
-from zoo.cli.common import TrainingStopped
-from zoo.cli.run import compose, train
+from zoo.training.run import compose, train
+from zoo.utils.errors import TrainingStopped
 
 # Each case: a task with its own use of randomness, and its budget (2 epochs, signal in the 2nd)
 CASES = {
@@ -139,7 +139,7 @@ def test_without_a_batch_loss_on_the_cpu_the_running_sum_is_read_every_few_steps
     epoch's running loss sum is checked every `log_every_n_steps` steps."""
     from types import SimpleNamespace
 
-    from zoo.cli.safeguards import StopOnNonFiniteLoss
+    from zoo.callbacks.safeguards import StopOnNonFiniteLoss
 
     module = SimpleNamespace(train_loss_sum=torch.tensor(float("nan")))
     check = StopOnNonFiniteLoss()

@@ -9,7 +9,7 @@ import torch
 from conftest import CONF, QUIET, compose_train, run_metrics, run_train_py
 from omegaconf import DictConfig
 
-from zoo.cli.run import build, train
+from zoo.training.run import build, train
 
 
 def compose_with_hydra(overrides: list[str]) -> DictConfig:

@@ -6,11 +6,11 @@ from conftest import compose_train
 
 import zoo
 from zoo.blocks import AdditiveAttention
-from zoo.cli.run import build
 from zoo.data import SequenceTaskDataModule
 from zoo.data.sequences import EOS, PAD, make_pairs
 from zoo.patterns import Seq2Seq
 from zoo.tasks.seq2seq import Seq2SeqTask, exact_match
+from zoo.training.run import build
 
 
 def test_reverse_pairs_end_with_the_end_token():
@@ -120,8 +120,8 @@ def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(tmp_path, s
     on seeds 0, 1, 2: 0.916, 0.966, 0.992 (std 0.039), worst - 2 std = 0.839. The former 4
     epochs (twice the cost) gave 0.982, 0.980, 0.980 (attention 1.000, asked >= 0.99).
     Negative control (in the test): no attention, 0.000-0.004 exact (< 0.5)."""
-    from zoo.cli.run import train
     from zoo.cli.seq2seq_report import exact_by_length
+    from zoo.training.run import train
 
     reports = {}
     for experiment in ("seq2seq_reverse_attention", "seq2seq_reverse"):

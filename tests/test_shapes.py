@@ -13,8 +13,8 @@ import torch
 from conftest import compose_train, run_train_py
 from omegaconf import open_dict
 
-from zoo.cli.checks import ConfigError
-from zoo.cli.run import build, train
+from zoo.training.checks import ConfigError
+from zoo.training.run import build, train
 
 TORCHVISION = ("mnist", "fashion_mnist", "cifar10")
 CLASSIFIERS = ("cnn", "mlp", "deep_mlp", "vit")
@@ -169,8 +169,8 @@ def test_a_wrong_width_names_the_config_key_to_change(overrides, message, tmp_pa
 
 
 def test_lazy_widths_load_weights_of_concrete_configs():
-    from zoo.builder import build_model
-    from zoo.presets import preset_config
+    from zoo.training.presets import preset_config
+    from zoo.utils.builder import build_model
 
     lazy = build_model(preset_config("cnn", {}))
     assert lazy.backbone[1].in_features == 256  # found by the Classifier's dry run

@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.analysis.oneshot import episodes, one_shot_report
 from zoo.blocks import FUSIONS, BinaryHead, Fusion, MultiClassHead
 from zoo.blocks.merge import MERGES
 from zoo.data.batches import ClassBalancedBatches
-from zoo.oneshot import episodes, one_shot_report
 from zoo.patterns import MultiInput, RelationNetwork, Siamese
 from zoo.tasks.metric_losses import pair_masks, pml_loss, verification_loss
 

@@ -7,12 +7,12 @@ from conftest import compose_train
 
 import zoo
 from zoo.blocks import FrozenSequential, RandomViews
-from zoo.builder import build_model
-from zoo.cli.run import build
 from zoo.patterns import SimCLR
 from zoo.tasks import ContrastiveTask
 from zoo.tasks.contrastive import NTXent, randomly_initialised
 from zoo.tasks.probe import linear_probe
+from zoo.training.run import build
+from zoo.utils.builder import build_model
 
 
 def test_random_views_differ_per_sample_and_only_in_training():
@@ -120,7 +120,7 @@ def test_init_from_starts_a_classifier_with_the_pretrained_backbone(tmp_path):
     assert all(torch.equal(pretrained[k], started[k]) for k in pretrained)
     config = dict(zoo.create_model("cnn").zoo_config)
     with pytest.raises(ValueError, match=r"model.init_from=.*expected keys weights, prefix, into"):
-        zoo.hub.start_from(build_model({**config, "init_from": {"weight": "simclr.digits"}}))
+        zoo.registry.start_from(build_model({**config, "init_from": {"weight": "simclr.digits"}}))
 
 
 @pytest.mark.slow
@@ -135,7 +135,7 @@ def test_pretraining_without_labels_beats_a_random_encoder_and_training_from_scr
     on seeds 0, 1, 2: 0.970, 0.969, 0.966 vs 0.950); pretrained - scratch > 0.02 (measured
     0.882 vs 0.844, 0.870 vs 0.833, 0.852 vs 0.793). With batches of 64 (fewer negatives per
     view) seed 1 gave 0.781 vs 0.833."""
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     pretrain = compose_train(
         ["experiment=simclr_digits", "logger=none", f"seed={seed}"], tmp_path / "pre"

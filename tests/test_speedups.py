@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import zoo
-from zoo.cli.checks import ConfigError, check_config
-from zoo.cli.run import build
+from zoo.training.checks import ConfigError, check_config
+from zoo.training.run import build
 
 
 def fit(cfg):

@@ -63,7 +63,7 @@ def test_training_batches_are_shuffled_by_seed_and_cover_every_sample(digit_shar
 
 
 def test_a_model_config_reads_its_shapes_and_record_from_the_shards(digits, digit_shards, tmp_path):
-    from zoo.cli.run import build
+    from zoo.training.run import build
 
     cfg = compose_train(
         [
@@ -172,7 +172,7 @@ def test_ddp_training_on_streamed_images_matches_training_in_memory(tmp_path, se
     litdata deals each rank whole batches, 640 of the 718 training images an epoch). Negative
     control (one-off, train=false, seeds 0, 1, 2): the untrained CNN scores 0.030, 0.110,
     0.129 on the streamed test split."""
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     npz = write_digit_images(tmp_path)
     shards = tmp_path / "shards"

@@ -7,10 +7,10 @@ import torch
 from torch import nn
 
 from zoo.blocks import MLP, BinaryHead, MultiClassHead, MultiLabelHead, RegressionHead
-from zoo.cli.checks import ConfigError
-from zoo.cli.run import optimized_metric
 from zoo.patterns import Classifier
 from zoo.tasks import SupervisedTask
+from zoo.training.checks import ConfigError
+from zoo.training.run import optimized_metric
 
 
 def make_task(head, **kwargs) -> SupervisedTask:
@@ -35,7 +35,7 @@ def test_metrics_fit_the_head_and_carry_the_stage(head, names):
 
 
 def test_logged_names_per_stage(compose_in):
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     metrics = train(
         compose_in("experiment=binary_digits", "trainer.max_epochs=1", "task.train_metrics=true")

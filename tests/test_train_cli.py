@@ -10,7 +10,7 @@ import torch
 from conftest import QUIET, compose_train, run_metrics, run_train_py
 
 from zoo.cli.compare_runs import main as compare_runs
-from zoo.cli.run import train
+from zoo.training.run import train
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ from conftest import compose_train
 
 import zoo
 from zoo.blocks import KVCache, MultiHeadAttention, PositionEmbedding, TransformerDecoderBlock
-from zoo.cli.run import build
 from zoo.cli.seq2seq_report import anti_diagonal_mass
 from zoo.data import SequenceTaskDataModule
 from zoo.data.sequences import PAD, make_pairs
 from zoo.patterns import TransformerSeq2Seq
+from zoo.training.run import build
 
 
 def pairs(count=6, lengths=(3, 9), width=9, seed=0):
@@ -101,7 +101,7 @@ def test_transformer_seq2seq_config_builds_on_the_sequence_data(tmp_path):
 
 
 def trained(experiment: str, overrides: list[str], seed: int, tmp_path) -> torch.nn.Module:
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     cfg = compose_train(
         [f"experiment={experiment}", *overrides, "logger=none", f"seed={seed}"],

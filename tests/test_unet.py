@@ -44,7 +44,7 @@ def test_skips_across_scales_beat_the_same_encoder_decoder_without_them(tmp_path
     Negative control (in the test): model.skips=false."""
     from conftest import compose_train
 
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     def miou(skips: bool) -> float:
         overrides = [

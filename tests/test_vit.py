@@ -8,7 +8,7 @@ import torch
 import zoo
 from zoo.data import DigitsDataModule, RotatedDigitsDataModule
 from zoo.patterns import PatchEmbedding, ViTEncoder
-from zoo.preprocessing import normalize
+from zoo.utils.preprocessing import normalize
 
 
 def test_patches_become_tokens_and_the_summary_has_the_width_of_one():
@@ -82,7 +82,7 @@ def test_a_vit_learns_digits_and_loses_most_of_it_without_positions(tmp_path, se
     0.021) -> 0.225. At 100 epochs the gaps were 0.302, 0.301, 0.288 (with positions 0.91-0.93)."""
     from conftest import compose_train
 
-    from zoo.cli.run import train
+    from zoo.training.run import train
 
     accuracy = {}
     for positions in ("learned", "none"):

@@ -29,7 +29,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from zoo import blocks, patterns
-    from zoo.hub import (
+    from zoo.registry import (
         create_model,
         from_pretrained,
         get_pretrained_cfg,
@@ -48,5 +48,5 @@ def __getattr__(name: str) -> Any:
     if name in ("blocks", "patterns"):
         return importlib.import_module(f"zoo.{name}")
     if name in __all__:
-        return getattr(importlib.import_module("zoo.hub"), name)
+        return getattr(importlib.import_module("zoo.registry"), name)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")

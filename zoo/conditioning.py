@@ -1,7 +1,7 @@
 """`python -m zoo.conditioning`: the conditioning experiment (the command is
-`zoo.cli.conditioning`)."""
+`zoo.cli.landscapes`)."""
 
-from zoo.cli.conditioning import main
+from zoo.cli.landscapes import main
 
 if __name__ == "__main__":
     main()

@@ -22,7 +22,7 @@ def main() -> None:
     (`HYDRA_FULL_ERROR=1` still shows Hydra's traceback)."""
     from hydra.errors import HydraException
 
-    from zoo.cli.common import fail
+    from zoo.utils.errors import fail
 
     wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises its errors here instead of printing
@@ -40,10 +40,10 @@ def run(cfg: DictConfig) -> float | None:
     stop ends in one `error: ...` line. Returns `optimized_metric` for sweepers."""
     from hydra.errors import InstantiationException
 
-    from zoo.cli.checks import ConfigError
-    from zoo.cli.common import TrainingStopped, fail
-    from zoo.cli.console import quiet_lightning
-    from zoo.cli.run import optimized_metric, train
+    from zoo.training.checks import ConfigError
+    from zoo.training.console import quiet_lightning
+    from zoo.training.run import optimized_metric, train
+    from zoo.utils.errors import TrainingStopped, fail
 
     quiet_lightning()
     try:

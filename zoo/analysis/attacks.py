@@ -3,7 +3,7 @@ along the sign of the input gradient (Goodfellow et al. 2015); PGD iterates it, 
 into the epsilon ball (Madry et al. 2018). Works on any classifier whose `head` has a `loss`.
 
 Inputs are the model's (standardised) inputs; `low` and `high` are what pixel values 0 and 1
-map to (`zoo.preprocessing.input_range`), and epsilon is an L-inf radius in pixel units:
+map to (`zoo.utils.preprocessing.input_range`), and epsilon is an L-inf radius in pixel units:
 0.1 moves every pixel by at most a tenth of the full intensity range.
 """
 

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.preprocessing import normalize
+from zoo.utils.preprocessing import normalize
 
 
 @torch.no_grad()

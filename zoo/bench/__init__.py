@@ -4,5 +4,5 @@
 optimizer in every row, so every row must end on the same loss); `processes` times whole
 `train.py` runs against a hand-written script (`hand_train`) and a lightning-hydra-template
 style pipeline (`template_train`); `streaming` reads images from shards and from memory.
-`zoo.cli.bench` runs them all and writes the table and a JSON file.
+`zoo.bench.command` runs them all and writes the table and a JSON file.
 """

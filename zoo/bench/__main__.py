@@ -1,6 +1,6 @@
-"""`python -m zoo.bench`: the benchmark's documented entry point (the tool is `zoo.cli.bench`)."""
+"""`python -m zoo.bench`: the benchmark's documented entry point (the tool is `zoo.bench.command`)."""
 
-from zoo.cli.bench import main
+from zoo.bench.command import main
 
 if __name__ == "__main__":
     main()

@@ -96,7 +96,7 @@ def import_processes() -> dict[str, Callable[[], ProcessRun]]:
 def fit_fixed_cost(overrides: list[str]) -> float:
     """Seconds that a `fit` costs beyond its epochs (set-up, hooks and teardown of the
     Trainer): a fit of 1 epoch minus the per-epoch cost of a fit of 11, both warm."""
-    from zoo.cli.run import build, compose
+    from zoo.training.run import build, compose
 
     def fit(epochs: int) -> float:
         with tempfile.TemporaryDirectory() as out:

@@ -59,8 +59,8 @@ def compose_workload(overrides: list[str], epochs: int, device: str) -> Workload
     """Build the data and the net of `overrides` once (weights seeded with `SEED`)."""
     from hydra.utils import instantiate
 
-    from zoo.cli.fitting import build_net
-    from zoo.cli.run import compose
+    from zoo.training.fitting import build_net
+    from zoo.training.run import compose
 
     cfg = compose(overrides, tempfile.gettempdir())
     torch.manual_seed(SEED)
@@ -260,9 +260,9 @@ def lightning_floor(w: Workload) -> Measurement:
 
 
 def train_py(w: Workload, overrides: list[str]) -> Measurement:
-    """`train.py`'s stack (`zoo.cli.run.build`: data module, task, callbacks, logger) on the
+    """`train.py`'s stack (`zoo.training.run.build`: data module, task, callbacks, logger) on the
     workload's initial weights, fit only."""
-    from zoo.cli.run import build, compose
+    from zoo.training.run import build, compose
 
     with tempfile.TemporaryDirectory() as out:
         cfg = compose([*w.overrides, *overrides, f"trainer.max_epochs={w.epochs}"], out)

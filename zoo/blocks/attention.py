@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.blocks.activations import ActivationLike, get_activation
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 def _check(x: torch.Tensor, dim: int, name: str, module: str) -> None:

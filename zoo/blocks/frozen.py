@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

@@ -20,7 +20,7 @@ from torch import nn
 
 from zoo.blocks.attention import TransformerEncoderBlock
 from zoo.blocks.film import FiLMGenerator, film
-from zoo.builder import register
+from zoo.utils.builder import register
 
 FUSIONS = ("concat", "sum", "gated", "film", "attention")
 

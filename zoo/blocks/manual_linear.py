@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 class LinearFunction(torch.autograd.Function):

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

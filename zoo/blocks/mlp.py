@@ -12,7 +12,7 @@ from zoo.blocks.activations import ActivationLike, get_activation
 from zoo.blocks.manual_linear import ManualLinear
 from zoo.blocks.norm import NormLike, get_norm
 from zoo.blocks.shapes import check_features
-from zoo.builder import register
+from zoo.utils.builder import register
 
 LINEARS: dict[str, type[nn.Module]] = {"torch": nn.Linear, "manual": ManualLinear}
 

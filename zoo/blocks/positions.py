@@ -8,7 +8,7 @@ import math
 import torch
 from torch import nn
 
-from zoo.builder import register
+from zoo.utils.builder import register
 
 POSITIONS = ("learned", "sinusoidal", "none")
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from zoo.blocks.activations import ActivationLike, get_activation
 from zoo.blocks.norm import NormLike, get_norm
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

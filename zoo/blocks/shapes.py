@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch.nn.parameter import UninitializedParameter
 
-from zoo.preprocessing import as_lists
+from zoo.utils.preprocessing import as_lists
 
 
 class ShapeError(ValueError):

@@ -17,8 +17,8 @@ import torch
 
 from zoo.analysis.attacks import robust_accuracy
 from zoo.cli.common import SOURCE_HELP, fraction, markdown_table, or_exit, positive_int
-from zoo.plots import pyplot
-from zoo.preprocessing import input_range, normalize
+from zoo.utils.plots import pyplot
+from zoo.utils.preprocessing import input_range, normalize
 
 
 def curves_figure(results: dict[str, dict[str, list[float]]], epsilons: list[float]) -> Any:
@@ -54,7 +54,7 @@ def plot_curves(
 
 def held_out_inputs(source: str) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
     """The model and the test split of its data, preprocessed by the model's own record."""
-    from zoo.cli.sources import build_data, resolve
+    from zoo.registry.sources import build_data, resolve
 
     resolved = resolve(source)
     x, y = build_data(resolved.data).load_unit()["test"][:2]

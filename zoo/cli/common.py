@@ -4,29 +4,16 @@ print a markdown table."""
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
+
+from zoo.utils.errors import fail
 
 T = TypeVar("T")
 
 # what a user's mistake raises: a bad name, file, value or shape (never a bug's traceback)
 USER_ERRORS = (KeyError, ValueError, FileNotFoundError, RuntimeError)
 SOURCE_HELP = "pretrained weights' name (zoo.list_pretrained()), a model directory or a .ckpt file"
-
-
-class TrainingStopped(RuntimeError):
-    """Training ended early for a reason the user must see; `exit_code` is the process's."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def fail(message: object) -> NoReturn:
-    """Exit with one line `error: ...` on stderr and status 2 (a usage error, as argparse's)."""
-    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
-    sys.exit(2)
 
 
 def or_exit(action: Callable[[], T]) -> T:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.cli.common import markdown_table, or_exit
-from zoo.plots import pyplot
+from zoo.utils.plots import pyplot
 
 
 @dataclass

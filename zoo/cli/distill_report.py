@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from zoo.cli.common import markdown_table, or_exit
-from zoo.cli.sources import build_data, resolve
+from zoo.registry.sources import build_data, resolve
 
 
 @dataclass

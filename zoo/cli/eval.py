@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 from zoo.cli.common import SOURCE_HELP, or_exit
-from zoo.cli.sources import build_data, build_task, resolve
+from zoo.registry.sources import build_data, build_task, resolve
 
 
 def evaluate(

@@ -16,7 +16,7 @@ import torch
 
 from zoo.analysis.feature_vis import visualize
 from zoo.cli.common import SOURCE_HELP, or_exit, positive_int
-from zoo.preprocessing import input_range
+from zoo.utils.preprocessing import input_range
 
 
 def feature_vis_figure(
@@ -24,7 +24,7 @@ def feature_vis_figure(
 ) -> Any:
     """The optimised inputs (pixels in [0, 1]) side by side, each titled by the class or
     channel it excites (and the net's confidence in that class), on a white-to-black scale."""
-    from zoo.plots import pyplot
+    from zoo.utils.plots import pyplot
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(targets), figsize=(1.1 * len(targets) + 0.6, 1.9))
@@ -57,7 +57,7 @@ def save_grid(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from zoo.hub import load_model
+    from zoo.registry import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help=SOURCE_HELP)

@@ -15,7 +15,7 @@ from zoo.cli.common import SOURCE_HELP, fail, markdown_table, or_exit, positive_
 
 
 def main(argv: list[str] | None = None) -> None:
-    from zoo.hub import load_model
+    from zoo.registry import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help=f"a model with .sample(n): {SOURCE_HELP}")

@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 
 from zoo.cli.common import SOURCE_HELP, or_exit
-from zoo.preprocessing import out_of_range, preprocess
-from zoo.safe_files import load_array
+from zoo.utils.preprocessing import out_of_range, preprocess
+from zoo.utils.safe_files import load_array
 
 
 @torch.no_grad()
@@ -30,7 +30,7 @@ def predict(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(predictions, probabilities) of a model (weights' name, directory or .ckpt) for
     `inputs`, preprocessed by the model's own record when `raw`."""
-    from zoo.hub import load_model
+    from zoo.registry import load_model
 
     net = load_model(source)
     record = net.pretrained_cfg

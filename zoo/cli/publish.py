@@ -19,8 +19,8 @@ from typing import Any
 from zoo import __version__, hub
 from zoo.cli.common import or_exit
 from zoo.cli.eval import evaluate
-from zoo.cli.sources import build_data, resolve
-from zoo.safe_files import load_checkpoint_file
+from zoo.registry.sources import build_data, resolve
+from zoo.utils.safe_files import load_checkpoint_file
 
 LICENSE = "MIT (weights and code); data: see `dataset`"
 DATASETS = {

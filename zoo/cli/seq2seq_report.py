@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from zoo.cli.common import SOURCE_HELP, markdown_table, or_exit
-from zoo.cli.sources import build_data, resolve
+from zoo.registry.sources import build_data, resolve
 from zoo.tasks.seq2seq import exact_match
 
 BUCKETS = ((4, 8), (9, 12), (13, 16), (17, 20))

@@ -18,7 +18,7 @@ from zoo.cli.common import fail, or_exit, positive_int
 
 def data_names() -> list[str]:
     """The data configs the zoo ships (`zoo/conf/data/*.yaml`)."""
-    from zoo.cli.run import CONF
+    from zoo.training.run import CONF
 
     return sorted(p.stem for p in (CONF / "data").glob("*.yaml"))
 
@@ -28,7 +28,7 @@ def data_module(name: str, overrides: list[str]) -> Any:
     `data.target=parity` or `paths.data_dir=...`), composed as train.py composes it."""
     from hydra.utils import instantiate
 
-    from zoo.cli.run import compose
+    from zoo.training.run import compose
 
     if name not in data_names():
         raise ValueError(f"--data {name!r}: no such data config; expected one of {data_names()}")

@@ -26,9 +26,9 @@ from typing import Any
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
 from zoo.data.batches import TensorBatches
+from zoo.utils.builder import register
 
 PROBLEMS = ("binary", "multilabel", "multiclass", "regression")
 NPZ_KEYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")

@@ -9,7 +9,7 @@ import torch
 
 from zoo.blocks.shapes import shape_spec
 from zoo.data.batches import TensorBatches
-from zoo.preprocessing import make_record
+from zoo.utils.preprocessing import make_record
 
 Split = tuple[torch.Tensor, ...]  # (*inputs, target)
 SPLITS = ("train", "val", "test")
@@ -46,7 +46,7 @@ class InMemoryDataModule(L.LightningDataModule):
     class, when the outputs are classes.
 
     `spec()` tells a model config what the data looks like before anything is loaded;
-    `preprocessing_record()` is what a trained model keeps of the data (`zoo.preprocessing`).
+    `preprocessing_record()` is what a trained model keeps of the data (`zoo.utils.preprocessing`).
     """
 
     input_shape: tuple[int, ...] = ()
@@ -109,7 +109,7 @@ class InMemoryDataModule(L.LightningDataModule):
         }
 
     def preprocessing_record(self) -> dict[str, Any]:
-        """How raw samples become this data's model inputs (`zoo.preprocessing.make_record`):
+        """How raw samples become this data's model inputs (`zoo.utils.preprocessing.make_record`):
         the raw maximum, the training split's per-channel mean and std, problem, class names."""
         mean, std = (0.0,), (1.0,)
         if self.standardize_dims is not None:

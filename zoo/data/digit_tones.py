@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
 from zoo.data.digits import repeated_digit_splits
+from zoo.utils.builder import register
 
 MODALITIES = ("image", "tone")
 

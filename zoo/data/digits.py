@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
+from zoo.utils.builder import register
 
 TARGETS = {"digit": ("multiclass", 10), "parity": ("binary", 1)}
 CLASS_NAMES = {"digit": tuple("0123456789"), "parity": ("even", "odd")}

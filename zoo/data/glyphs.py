@@ -14,9 +14,9 @@ import math
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, copies, split_sizes
 from zoo.data.batches import ClassBalancedBatches
+from zoo.utils.builder import register
 
 MAX_STROKES, POINTS_PER_STROKE = 4, 32
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
 from zoo.data.digits import check_fractions, load_digit_images, stratified_split
+from zoo.utils.builder import register
 
 
 def make_mosaics(

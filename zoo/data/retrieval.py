@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.utils.builder import register
 
 
 def retrieval_task(

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
 from zoo.data.digits import repeated_digit_splits
+from zoo.utils.builder import register
 
 # name -> (problem, outputs)
 TARGETS = {

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
 from zoo.patterns.seq2seq import BOS, EOS, PAD
+from zoo.utils.builder import register
 
 FIRST_SYMBOL = EOS + 1
 TASKS = ("reverse", "sort", "copy")

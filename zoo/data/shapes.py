@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.utils.builder import register
 
 SHAPES = ("background", "disc", "square", "triangle")
 

@@ -9,7 +9,7 @@ holds what a model config and a trained model need without reading any sample:
 
 | key                    | meaning                                                        |
 | input_shape, problem, num_outputs, class_names | as an InMemoryDataModule's attributes |
-| raw_max, threshold     | the preprocessing record's (`zoo.preprocessing`)               |
+| raw_max, threshold     | the preprocessing record's (`zoo.utils.preprocessing`)               |
 | stored_max             | the stored value that maps to 1 (1 for [0, 1] floats, 255 for pixels) |
 | standardize, mean, std, stats_shape | the training split's statistics, applied per sample as `(x - mean) / std` with mean and std shaped `stats_shape` |
 | splits, source         | samples per split; what was converted                          |
@@ -36,8 +36,8 @@ from typing import Any
 
 import torch
 
-from zoo.atomic import write_text_atomic
 from zoo.data.base import SPLITS, InMemoryDataModule
+from zoo.utils.atomic import write_text_atomic
 
 METADATA = "shards.json"
 FORMAT = "zoo-shards/1"

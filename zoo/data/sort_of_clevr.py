@@ -13,8 +13,8 @@ import functools
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split, copies, split_sizes
+from zoo.utils.builder import register
 
 COLOURS = torch.tensor(
     [[1.0, 0, 0], [0, 0.8, 0], [0, 0, 1.0], [1.0, 0.55, 0], [0.5, 0.5, 0.5], [1.0, 1.0, 0]]

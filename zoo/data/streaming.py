@@ -25,9 +25,9 @@ import lightning.pytorch as L
 import torch
 
 from zoo.blocks.shapes import shape_spec
-from zoo.builder import register
 from zoo.data.shards import import_litdata, read_metadata
-from zoo.preprocessing import make_record
+from zoo.utils.builder import register
+from zoo.utils.preprocessing import make_record
 
 
 class ToModelInputs:
@@ -109,7 +109,7 @@ class StreamingDataModule(L.LightningDataModule):
         }
 
     def preprocessing_record(self) -> dict[str, Any]:
-        """How raw samples become this data's model inputs (`zoo.preprocessing.make_record`),
+        """How raw samples become this data's model inputs (`zoo.utils.preprocessing.make_record`),
         from `shards.json` alone: the training split's statistics stored with the shards."""
         meta = self.metadata
         return make_record(

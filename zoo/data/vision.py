@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
-from zoo.builder import register
 from zoo.data.base import InMemoryDataModule, Split
+from zoo.utils.builder import register
 
 # name -> (torchvision class, folder it expects under root, files it needs, input shape)
 DATASETS = {

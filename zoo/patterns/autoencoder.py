@@ -15,7 +15,7 @@ from torch import nn
 
 from zoo.blocks.noise import corrupt
 from zoo.blocks.shapes import check_shape, materialize
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

@@ -11,7 +11,7 @@ from zoo.blocks.activations import ActivationLike, get_activation
 from zoo.blocks.gating import Highway
 from zoo.blocks.residual import Residual
 from zoo.blocks.shapes import check_features
-from zoo.builder import register
+from zoo.utils.builder import register
 
 KINDS = ("plain", "residual", "batchnorm", "highway")
 

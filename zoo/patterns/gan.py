@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

@@ -11,7 +11,7 @@ from zoo.blocks.fusion import Fusion
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape, output_width
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

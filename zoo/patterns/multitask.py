@@ -10,7 +10,7 @@ from torch import nn
 
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape, output_width
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

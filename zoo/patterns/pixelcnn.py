@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.blocks.masked_conv import MaskedConv2d
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 class BinaryImageModel(nn.Module):

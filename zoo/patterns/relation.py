@@ -12,7 +12,7 @@ from torch import nn
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

@@ -15,7 +15,7 @@ from torch import nn
 from zoo.blocks.attention import AdditiveAttention, MultiHeadAttention
 from zoo.blocks.recurrent import RNNEncoder
 from zoo.blocks.shapes import check_shape
-from zoo.builder import register
+from zoo.utils.builder import register
 
 ATTENTIONS = (None, "additive", "dot")
 PAD, BOS, EOS = 0, 1, 2

@@ -9,7 +9,7 @@ from torch import nn
 
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

@@ -12,7 +12,7 @@ from torch import nn
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.merge import DISTANCES, FEATURE_MERGES, MERGES, merge_width, similarity
 from zoo.blocks.shapes import check_shape, output_width
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 @register()

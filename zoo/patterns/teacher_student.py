@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 def freeze(teacher: nn.Module) -> nn.Module:

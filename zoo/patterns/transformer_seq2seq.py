@@ -13,8 +13,8 @@ from torch import nn
 from zoo.blocks.attention import KVCache, TransformerDecoderBlock, TransformerEncoderBlock
 from zoo.blocks.positions import PositionEmbedding
 from zoo.blocks.shapes import check_shape
-from zoo.builder import register
 from zoo.patterns.seq2seq import BOS, PAD, padding_mask
+from zoo.utils.builder import register
 
 
 @register()

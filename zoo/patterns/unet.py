@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from zoo.blocks.norm import NormLike, get_norm
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 def double_conv(c_in: int, c_out: int, norm: NormLike) -> nn.Sequential:

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.blocks.shapes import check_shape
-from zoo.builder import register
+from zoo.utils.builder import register
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 

@@ -12,7 +12,7 @@ from torch import nn
 from zoo.blocks.attention import AttentionPooling, TransformerEncoderBlock
 from zoo.blocks.positions import POSITIONS, sinusoidal_positions
 from zoo.blocks.shapes import check_shape
-from zoo.builder import register
+from zoo.utils.builder import register
 
 POOLS = ("cls", "attention")
 

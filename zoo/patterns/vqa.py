@@ -15,7 +15,7 @@ from zoo.blocks.film import FiLMConvBlock
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.residual import ResidualConvBlock
 from zoo.blocks.shapes import check_shape
-from zoo.builder import register
+from zoo.utils.builder import register
 
 
 def conv_stem(in_channels: int, channels: int) -> nn.Sequential:

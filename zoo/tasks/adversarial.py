@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from zoo.analysis.attacks import fgsm, pgd
-from zoo.builder import register
-from zoo.preprocessing import input_range
 from zoo.tasks.supervised import SupervisedTask
+from zoo.utils.builder import register
+from zoo.utils.preprocessing import input_range
 
 
 @register("task")
@@ -20,7 +20,7 @@ class AdversarialTrainingTask(SupervisedTask):
     """`SupervisedTask` whose training batches are doubled with their PGD perturbations of
     L-inf radius `epsilon` (pixel units: a fraction of the intensity range); `steps=1` is FGSM.
     The valid input range comes from the preprocessing record of the data (`net.pretrained_cfg`,
-    set when training starts; `zoo.preprocessing.input_range`). The test split is also scored
+    set when training starts; `zoo.utils.preprocessing.input_range`). The test split is also scored
     under that attack: `test/robust_acc`."""
 
     logged = ("test/robust_acc",)

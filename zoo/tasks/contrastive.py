@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.builder import register
 from zoo.tasks.base import ZooTask
 from zoo.tasks.probe import linear_probe
+from zoo.utils.builder import register
 
 
 class NTXent(nn.Module):

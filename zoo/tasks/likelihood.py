@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zoo.builder import register
 from zoo.tasks.base import ZooTask
+from zoo.utils.builder import register
 
 
 @register("task")

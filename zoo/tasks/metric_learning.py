@@ -8,8 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.builder import register
-from zoo.oneshot import one_shot_report
+from zoo.analysis.oneshot import one_shot_report
 from zoo.patterns.siamese import Siamese
 from zoo.tasks.base import ZooTask
 from zoo.tasks.metric_losses import (
@@ -18,6 +17,7 @@ from zoo.tasks.metric_losses import (
     pml_loss,
     verification_loss,
 )
+from zoo.utils.builder import register
 
 
 @register("task")

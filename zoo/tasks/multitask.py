@@ -9,9 +9,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.builder import register
 from zoo.tasks.base import ZooTask
 from zoo.tasks.supervised import head_metrics
+from zoo.utils.builder import register
 
 
 def uncertainty_weighted(
@@ -151,7 +151,7 @@ class MultiTaskTask(ZooTask):
     default), `uncertainty` (learned log-variances with their own learning rate `log_var_lr`)
     or `pcgrad` (the shared trunk gets the conflict-projected sum of the task gradients; heads
     get their own). Logs `stage/<head>/loss`, the head's metrics as `stage/<head>/<metric>`,
-    and each task's effective weight as `train/<head>/weight` (`zoo.figures.TaskWeightsFigure`
+    and each task's effective weight as `train/<head>/weight` (`zoo.callbacks.figures.TaskWeightsFigure`
     plots them).
     """
 

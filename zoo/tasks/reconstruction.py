@@ -7,10 +7,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.baselines import PCA, squared_error_per_sample
+from zoo.analysis.baselines import PCA, squared_error_per_sample
 from zoo.blocks.noise import corrupt
-from zoo.builder import register
 from zoo.tasks.base import ZooTask
+from zoo.utils.builder import register
 
 
 @register("task")

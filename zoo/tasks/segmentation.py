@@ -10,8 +10,8 @@ from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
 
-from zoo.builder import register
 from zoo.tasks.base import ZooTask
+from zoo.utils.builder import register
 
 
 @register("task")

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.builder import register
 from zoo.patterns.seq2seq import EOS, PAD
 from zoo.tasks.base import ZooTask
+from zoo.utils.builder import register
 
 
 def exact_match(predicted: torch.Tensor, target_out: torch.Tensor) -> torch.Tensor:

@@ -16,8 +16,8 @@ from torchmetrics.classification import (
 from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError
 
 from zoo.blocks.heads import Head
-from zoo.builder import register
 from zoo.tasks.base import ZooTask
+from zoo.utils.builder import register
 
 
 def head_metrics(problem: str, num_outputs: int) -> MetricCollection:

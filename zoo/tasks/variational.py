@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from zoo.builder import register
 from zoo.tasks.base import ZooTask
+from zoo.utils.builder import register
 
 
 @register("task")

@@ -134,7 +134,7 @@ def locate(
     )
     raise UnsafeConfigError(
         f"{where}._target_={target!r}: not a registered {' or '.join(kinds)} "
-        f"(zoo.builder.registered() lists what a config may build){hint}"
+        f"(zoo.utils.builder.registered() lists what a config may build){hint}"
     )
 
 
@@ -213,12 +213,12 @@ def build_model(
     """Build a model from `config` and return it carrying the config that built it
     (`model.zoo_config`, so its weights can always be saved with their architecture) and a
     default preprocessing record (`model.pretrained_cfg`, see `default_record`). `init` names
-    how weights are drawn (`zoo.initialization`); `init_from` (pretrained weights for a part)
-    is kept in the config and applied by `zoo.hub.start_from`, which can read the registry."""
+    how weights are drawn (`zoo.utils.initialization`); `init_from` (pretrained weights for a part)
+    is kept in the config and applied by `zoo.registry.start_from`, which can read the registry."""
     from torch import nn
 
-    from zoo.initialization import initialize
-    from zoo.preprocessing import default_record
+    from zoo.utils.initialization import initialize
+    from zoo.utils.preprocessing import default_record
 
     config = dict(config)
     if config.get("init", "default") == "default":

@@ -15,7 +15,7 @@ import lightning.pytorch as L
 import torch
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from zoo.cli.common import TrainingStopped
+from zoo.utils.errors import TrainingStopped
 
 
 class GracefulStop(L.Callback):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from zoo.analysis.conditioning import KAPPAS, OPTIMIZERS, best_run, loglog_slope
+from zoo.analysis.landscapes import KAPPAS, OPTIMIZERS, best_run, loglog_slope
 from zoo.cli.common import markdown_table, or_exit
 
 SLOPE_KAPPAS = (10, 31.6, 100, 316, 1000)  # past kappa=1, where one step of GD is exact
@@ -54,7 +54,7 @@ def table() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from zoo.analysis.conditioning_plot import paths_figure
+    from zoo.analysis.landscape_plot import paths_figure
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("logs/conditioning"), help="folder")

@@ -11,7 +11,7 @@ import lightning.pytorch as L
 import torch
 
 from zoo.patterns.seq2seq import BOS
-from zoo.plots import pyplot
+from zoo.utils.plots import pyplot
 
 
 def _grid(ax, images: torch.Tensor, rows: int) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import lightning.pytorch as L
 import torch
 
-from zoo.figures import save
-from zoo.plots import pyplot
+from zoo.callbacks.figures import save
+from zoo.utils.plots import pyplot
 
 
 @torch.no_grad()

@@ -13,7 +13,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from zoo.cli.common import fail
+from zoo.utils.errors import fail
 
 # launcher key -> the trainer key it follows in hydra/launcher/slurm.yaml
 COUNTS = {"nodes": "trainer.num_nodes", "tasks_per_node": "trainer.devices"}

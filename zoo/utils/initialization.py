@@ -1,5 +1,5 @@
 """Weight initialisation as a choice of every model (`model.init=he`, applied by
-`zoo.builder.build_model`): the schemes of the lecture's "application of backpropagation ->
+`zoo.utils.builder.build_model`): the schemes of the lecture's "application of backpropagation ->
 parameter initialization".
 
 - `normal_0.01`, `normal_1`: N(0, s^2) whatever the layer's width: signals shrink or grow

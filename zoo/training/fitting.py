@@ -8,9 +8,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from zoo.cli.checks import ConfigError, check_input_shape, check_model_fits_data
-from zoo.preprocessing import as_lists
-from zoo.presets import PRESETS, preset_config, preset_names
+from zoo.training.checks import ConfigError, check_input_shape, check_model_fits_data
+from zoo.training.presets import PRESETS, preset_config, preset_names
+from zoo.utils.preprocessing import as_lists
 
 
 def choice(group: str) -> str | None:
@@ -69,11 +69,11 @@ def _inputs(shape: Any) -> list[Any]:
 def build_net(cfg: DictConfig, datamodule: Any) -> Any:
     """The network of `cfg.model`, shapes read from the data (`cfg.data_spec` is set to
     `datamodule.spec()` first), checked against the data; a ConfigError otherwise."""
+    from hydra.utils import instantiate
     from omegaconf import open_dict
 
     from zoo.blocks.shapes import ShapeError
-    from zoo.builder import build_model
-    from zoo.hub import start_from
+    from zoo.utils.builder import build_model
 
     with open_dict(cfg):
         cfg.pop("data_spec", None)
@@ -89,7 +89,10 @@ def build_net(cfg: DictConfig, datamodule: Any) -> Any:
         except ConfigError as error:
             raise does_not_fit(cfg, datamodule, str(error)) from error
     try:  # the same builder that zoo.create_model and zoo.load_checkpoint use
-        net = start_from(build_model(config))
+        net = build_model(config)
+        # pretrained weights for a part (`model.init_from`) come from the registry, named as a
+        # target as a task's teacher is: the engine does not import the layer above it
+        net = instantiate({"_target_": "zoo.registry.start_from"}, model=net)
     except ShapeError as error:
         raise width_error(error, config) from error
     except (ValueError, TypeError) as error:
@@ -132,7 +135,7 @@ def _fits(config: dict[str, Any], datamodule: Any) -> bool:
 
     import torch
 
-    from zoo.builder import build_model
+    from zoo.utils.builder import build_model
 
     shapes = _inputs(as_lists(datamodule.input_shape))
     try:

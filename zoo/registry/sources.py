@@ -9,9 +9,9 @@ from typing import Any
 
 from torch import nn
 
-from zoo import hub
-from zoo.builder import build, locate
-from zoo.safe_files import load_checkpoint_file
+from zoo.registry.loading import load_checkpoint, load_model
+from zoo.utils.builder import build, locate
+from zoo.utils.safe_files import load_checkpoint_file
 
 
 @dataclass
@@ -33,10 +33,10 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
     if path.suffix == ".ckpt":
         record = load_checkpoint_file(path).get("zoo") or {}
         run = record.get("run") or {}
-        net, card = hub.load_checkpoint(path), {"command": record.get("command")}
+        net, card = load_checkpoint(path), {"command": record.get("command")}
         data, task = run.get("data"), run.get("task")
     else:
-        net = hub.load_model(source)
+        net = load_model(source)
         card = net.pretrained_cfg["card"]
         data, task = card.get("data"), card.get("task")
     if not data or not task:

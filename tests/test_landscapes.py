@@ -5,9 +5,9 @@ preconditioning undoes an axis-aligned kappa but not a rotated one. Deterministi
 import pytest
 import torch
 
-from zoo.analysis.conditioning import Grid, best_run, quadratic, run
-from zoo.analysis.conditioning_plot import paths_figure
-from zoo.cli import conditioning as command
+from zoo.analysis.landscape_plot import paths_figure
+from zoo.analysis.landscapes import Grid, best_run, quadratic, run
+from zoo.cli import landscapes as command
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The lecture's picture of the conditioning problem: optimiser paths over the contours of a
-2-D quadratic, axis-aligned and rotated (`zoo.analysis.conditioning`)."""
+2-D quadratic, axis-aligned and rotated (`zoo.analysis.landscapes`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
-from zoo.analysis.conditioning import OPTIMIZERS, best_run, quadratic
-from zoo.plots import pyplot
+from zoo.analysis.landscapes import OPTIMIZERS, best_run, quadratic
+from zoo.utils.plots import pyplot
 
 COLORS = {"GD": "tab:blue", "momentum": "tab:orange", "RMSProp": "tab:green", "Adam": "tab:red"}
 

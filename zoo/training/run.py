@@ -10,9 +10,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from zoo.atomic import write_text_atomic
-from zoo.cli.checks import ConfigError, check_config
-from zoo.cli.fitting import build_net, does_not_fit
+from zoo.training.checks import ConfigError, check_config
+from zoo.training.fitting import build_net, does_not_fit
+from zoo.utils.atomic import write_text_atomic
 
 ZOO_TRAINER_OPTIONS = ("channels_last", "compile")  # trainer keys the zoo takes, not Lightning
 CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the package
@@ -49,7 +49,7 @@ def run_callbacks(cfg: DictConfig) -> list[Any]:
     plus what every run gets: a graceful stop and a stop on a non-finite loss."""
     from lightning.pytorch.callbacks import ProgressBar
 
-    from zoo.cli.safeguards import GracefulStop, StopOnNonFiniteLoss
+    from zoo.callbacks.safeguards import GracefulStop, StopOnNonFiniteLoss
 
     callbacks = instantiate_group(cfg.get("callbacks"))
     if not cfg.trainer.get("enable_progress_bar", True):
@@ -135,8 +135,8 @@ def load_data(datamodule: Any) -> None:
 
 def split_trainer_options(trainer: DictConfig) -> tuple[DictConfig, list[Any]]:
     """The Lightning Trainer's config, and the callback that applies the zoo's own trainer
-    options (`channels_last`, `compile`: `zoo.tasks.speedups.Speedups`) if any is on."""
-    from zoo.tasks.speedups import Speedups
+    options (`channels_last`, `compile`: `zoo.callbacks.speedups.Speedups`) if any is on."""
+    from zoo.callbacks.speedups import Speedups
 
     rest = OmegaConf.to_container(trainer, resolve=True)
     options = {key: rest.pop(key) for key in ZOO_TRAINER_OPTIONS if key in rest}
@@ -162,7 +162,7 @@ def resume_point(cfg: DictConfig) -> dict[str, Any]:
     """The checkpoint `cfg.ckpt_path` names, read (memory-mapped) and checked before anything
     is built: its epoch, global step, state dict and the model it was saved from; `{}` for a
     fresh run."""
-    from zoo.safe_files import load_checkpoint_file
+    from zoo.utils.safe_files import load_checkpoint_file
 
     ckpt = cfg.get("ckpt_path")
     if not ckpt:
@@ -218,7 +218,7 @@ def fit(cfg: DictConfig, trainer: Any, task: Any, datamodule: Any, start: dict[s
     resumed says how to go on."""
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-    from zoo.cli.safeguards import GracefulStop
+    from zoo.callbacks.safeguards import GracefulStop
 
     ckpt = cfg.get("ckpt_path")
     try:

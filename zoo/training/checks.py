@@ -12,8 +12,8 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from zoo.initialization import SCHEMES
-from zoo.preprocessing import as_lists
+from zoo.utils.initialization import SCHEMES
+from zoo.utils.preprocessing import as_lists
 
 
 class ConfigError(ValueError):

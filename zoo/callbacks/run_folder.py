@@ -10,7 +10,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from zoo.cli.common import fail
+from zoo.utils.errors import fail
 
 
 def check_writable_folder(folder: str | Path, key: str) -> None:

@@ -10,7 +10,7 @@ import warnings
 DROPPED = ("GPU available:", "TPU available:", "HPU available:", "💡 Tip:", "`Trainer.fit` stopped")
 """The starts of Lightning's lines that say nothing about the run (devices it did not use, tips
 for its products) or that the zoo says itself once the progress bar is closed (why a fit
-stopped: `zoo.cli.run.say_why_it_stopped`)."""
+stopped: `zoo.training.run.say_why_it_stopped`)."""
 
 
 class DropVendorNotes(logging.Filter):

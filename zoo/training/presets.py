@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from zoo.blocks.shapes import shape_spec
-from zoo.preprocessing import as_lists
+from zoo.utils.preprocessing import as_lists
 
-PRESETS = Path(__file__).parent / "conf" / "model"
+PRESETS = Path(__file__).parents[1] / "conf" / "model"
 # keyword arguments of create_model that describe the data (the `data_spec` a preset reads)
 SPEC_KEYS = ("input_shape", "in_channels", "in_features", "image_size", "num_outputs")
 

@@ -1,0 +1,215 @@
+"""The files of a model directory: `config.json` (the config that builds the model and its
+preprocessing record), `model.safetensors` and `card.json` (dataset, split, test metrics,
+parameter count, command, and the sha256 of the weights and of the config). Each is read once,
+checked against the card, and written so that a kill never leaves a directory that loads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from zoo.utils.atomic import atomic_path, write_text_atomic
+from zoo.utils.builder import build_model
+from zoo.utils.preprocessing import default_record
+
+CONFIG, WEIGHTS, CARD = "config.json", "model.safetensors", "card.json"
+
+
+class ChecksumError(RuntimeError):
+    """A weight or config file whose sha256 differs from the one on its card."""
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return tuple(value.shape) if hasattr(value, "shape") else tuple(value)
+
+
+def _state_differences(
+    own: Mapping[str, Any], other: Mapping[str, Any], most: int = 8
+) -> list[str]:
+    """What differs between two state dicts (tensors or shapes): missing, unexpected and
+    reshaped keys, at most `most` of each named."""
+    missing = sorted(set(own) - set(other))
+    unexpected = sorted(set(other) - set(own))
+    reshaped = sorted(k for k in set(own) & set(other) if _shape(own[k]) != _shape(other[k]))
+    return [
+        f"{label}: {keys[:most]}" + (f" and {len(keys) - most} more" if len(keys) > most else "")
+        for label, keys in (
+            ("missing", missing),
+            ("unexpected", unexpected),
+            ("shape differs", reshaped),
+        )
+        if keys
+    ]
+
+
+MAX_CONFIG_BYTES = 1 << 20
+"""A model's config (config.json, or a checkpoint's) is a few kilobytes: a larger one is refused
+before it is parsed."""
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A model directory's JSON file as a dict, refused in one line when it is missing, too
+    large to be a config or card, or not a JSON object."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: a model directory needs {path.name}")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(
+            f"{path}: {path.stat().st_size} bytes; expected a config or card under "
+            f"{MAX_CONFIG_BYTES} bytes"
+        )
+    try:
+        found = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not JSON ({error}); expected a JSON object") from None
+    if not isinstance(found, dict):
+        raise ValueError(f"{path}: holds a {type(found).__name__}; expected a JSON object")
+    return found
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    """The config.json of a model directory, after its sha256 matches the card's
+    `config_sha256` (a ChecksumError names the file otherwise): the card covers everything
+    that builds the model, its config and preprocessing record as well as its weights."""
+    directory = Path(directory)
+    expected = read_card(directory).get("config_sha256")
+    path = directory / CONFIG
+    actual = sha256(path) if path.is_file() else None
+    if actual is None:
+        raise FileNotFoundError(f"{path} is missing: a model directory needs {CONFIG}")
+    if expected != actual:
+        said = f"says {expected}" if expected else "holds no config_sha256"
+        raise ChecksumError(
+            f"{path} has sha256 {actual}, but its card {said}: the config was changed or "
+            "never checked; nothing was built (if you trust this config, write its sha256 "
+            "into card.json as config_sha256)"
+        )
+    config = _read_json(path)
+    if not isinstance(config.get("model"), dict):
+        raise ValueError(f"{path}: holds no model config; expected {{'model': {{...}}}}")
+    return config
+
+
+def read_card(directory: str | Path) -> dict[str, Any]:
+    """The card.json of a model directory, as a dict."""
+    return _read_json(Path(directory) / CARD)
+
+
+def sha256(path: Path) -> str:
+    """The hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def num_params(model: nn.Module) -> int:
+    """The number of parameters of `model`."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def _stored_record(directory: Path, model: nn.Module | None = None) -> dict[str, Any]:
+    """The record saved in a model directory's config.json (or the model's default one), with
+    the directory's card."""
+    config = read_config(directory)
+    record = config.get("pretrained_cfg")
+    if record is None:
+        record = default_record(model, config["model"]) if model is not None else {}
+    card = read_card(directory) if (directory / CARD).exists() else {}
+    return {**record, "card": card}
+
+
+def _checked_config(model: nn.Module, config: Mapping[str, Any]) -> dict[str, Any]:
+    """`config` if it builds a model with `model`'s state-dict keys and shapes, else a
+    ValueError saying what differs."""
+    with torch.device("meta"):  # the caller's own config: any target
+        built = build_model(config, allowed=("",))
+    differences = _state_differences(built.state_dict(), model.state_dict())
+    if differences:
+        raise ValueError(
+            f"config= builds a {type(built).__name__} whose weights do not match the "
+            f"{type(model).__name__} being saved ({'; '.join(differences)}): nothing was saved"
+        )
+    return json.loads(json.dumps(config))
+
+
+def save_pretrained(
+    model: nn.Module,
+    directory: str | Path,
+    card: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write config.json (the config that builds `model` and its preprocessing record),
+    model.safetensors and card.json into `directory`; returns the directory.
+
+    The config is `config=` (a `_target_` tree, checked to build a model with the same weight
+    keys and shapes) or the one the model was built from (`model.zoo_config`). The card is
+    the model's own (a loaded model keeps its card), updated by `card`, with `num_params` and
+    `sha256` of the new file."""
+    from safetensors.torch import save_file
+
+    if config is not None:
+        config = _checked_config(model, config)
+    else:
+        config = getattr(model, "zoo_config", None)
+    if config is None:
+        name = type(model).__name__
+        raise ValueError(
+            f"{name} has no zoo_config (it was not built by zoo.create_model, "
+            "zoo.utils.builder.build_model or train.py): pass config=, a `_target_` tree that builds "
+            f"it, e.g. save_pretrained(net, dir, config={{'_target_': "
+            f"'{type(model).__module__}.{name}', ...}})"
+        )
+    record = dict(getattr(model, "pretrained_cfg", None) or default_record(model, config))
+    card = {**(record.pop("card", None) or {}), **(card or {})}
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # Each file is replaced whole, and the card, which holds the weights' sha256, comes last:
+    # a kill before it leaves weights that fail their checksum, so nothing half-saved loads.
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    with atomic_path(directory / WEIGHTS) as weights:
+        save_file(state, weights)
+        card |= {"num_params": num_params(model), "sha256": sha256(weights)}
+    config_text = json.dumps({"model": config, "pretrained_cfg": record}, indent=2) + "\n"
+    write_text_atomic(directory / CONFIG, config_text)
+    card["config_sha256"] = hashlib.sha256(config_text.encode()).hexdigest()
+    write_text_atomic(directory / CARD, json.dumps(card, indent=2) + "\n")
+    return directory
+
+
+def _checked_weights(directory: Path) -> Path:
+    """The weights file of a model directory, once its sha256 matches the card."""
+    path = directory / WEIGHTS
+    expected = read_card(directory).get("sha256")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: a model directory needs {WEIGHTS}")
+    actual = sha256(path)
+    if expected != actual:
+        raise ChecksumError(
+            f"{path} has sha256 {actual}, but its card says {expected}: "
+            "the file is damaged or was changed; nothing was loaded"
+        )
+    return path
+
+
+def weight_shapes(directory: str | Path) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every tensor in a model directory's weights, read from the
+    safetensors header (checksum first) without loading any tensor."""
+    from safetensors import safe_open
+
+    with safe_open(_checked_weights(Path(directory)), "pt") as f:
+        return {key: tuple(f.get_slice(key).get_shape()) for key in f.keys()}  # noqa: SIM118
+
+
+def load_weights(directory: str | Path) -> dict[str, torch.Tensor]:
+    """The state dict of a model directory, after its sha256 matches the card (else a
+    ChecksumError, and nothing is loaded)."""
+    from safetensors.torch import load_file
+
+    return load_file(_checked_weights(Path(directory)))
