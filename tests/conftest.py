@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from omegaconf import DictConfig, open_dict
 
 from zoo.training.run import compose
@@ -142,3 +143,21 @@ def figures(request: pytest.FixtureRequest, seed: int):
                 f.write(json.dumps(row | {k: float(v) for k, v in values.items()}) + "\n")
 
     return record
+
+
+def write_png(image, path) -> None:
+    """Write uint8 pixels (C, H, W), C = 1 or 3, as a PNG file (Pillow)."""
+    from PIL import Image
+
+    pixels = image.to(torch.uint8).permute(1, 2, 0).numpy()
+    Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels).save(path)
+
+
+def read_png(path) -> torch.Tensor:
+    """A PNG file's pixels as uint8 (C, H, W) (Pillow)."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as image:
+        pixels = torch.from_numpy(np.array(image))
+    return pixels.unsqueeze(0) if pixels.dim() == 2 else pixels.permute(2, 0, 1)

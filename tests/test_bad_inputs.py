@@ -63,13 +63,13 @@ def write_bad_files(d):
     torch.save({"x": torch.zeros(2)}, d / "dict.pt")
     (d / "sweep").mkdir()
     (d / "run").mkdir()
-    from torchvision.io import write_png
+    from conftest import write_png
 
     for split in ("train", "val"):  # an image tree with one file that is no image
         for name in ("a", "b"):
             (d / "images" / split / name).mkdir(parents=True)
             write_png(
-                torch.zeros(1, 4, 4, dtype=torch.uint8), str(d / "images" / split / name / "0.png")
+                torch.zeros(1, 4, 4, dtype=torch.uint8), d / "images" / split / name / "0.png"
             )
     (d / "images" / "val" / "b" / "0.png").write_text("not a png")
 

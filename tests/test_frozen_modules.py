@@ -39,6 +39,7 @@ def test_a_teacher_named_by_a_string_is_refused_with_the_config_that_builds_it()
 
 def test_records_that_name_their_teacher_by_a_string_still_evaluate():
     config = {"_target_": "zoo.tasks.DistillationTask", "teacher": "teacher_digits"}
-    task = build_task(config, zoo.create_model("mlp.digits_distilled", pretrained=True))
+    with pytest.warns(DeprecationWarning, match="names the experiment"):
+        task = build_task(config, zoo.create_model("mlp.digits_distilled", pretrained=True))
     assert not task.teacher.training
     assert "teacher.head.linear.weight" not in task.state_dict()

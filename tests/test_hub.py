@@ -77,19 +77,44 @@ def test_shipped_config_builds_the_experiments_architecture(name, tmp_path):
     assert {k: v.shape for k, v in composed.items()} == {k: v.shape for k, v in shipped.items()}
 
 
-def test_old_experiment_names_keep_working():
-    for name, card in CARDS.items():
-        assert hub.weights_name(card["experiment"]) == name
-        assert zoo.model_card(card["experiment"]) == card
-    x = torch.randn(4, 1, 8, 8)
-    old, new = (zoo.create_model(n, pretrained=True) for n in ("cnn_digits", "cnn.digits"))
-    assert torch.equal(old(x), new(x))
-    assert old.pretrained_cfg == new.pretrained_cfg
-    assert zoo.get_pretrained_cfg("cnn_digits") == new.pretrained_cfg
-    assert hub.model_config("cnn_digits") == hub.model_config("cnn.digits")
-    backbone = zoo.create_model("cnn").backbone
-    zoo.load_pretrained(backbone, "cnn_digits", prefix="backbone.")
-    assert torch.equal(backbone.eval()(x), new.backbone(x))
+def test_old_experiment_names_keep_working_and_say_they_are_deprecated():
+    with pytest.warns(
+        DeprecationWarning, match=r"'cnn_digits' names the experiment .*'cnn.digits'"
+    ):
+        hub.weights_name("cnn_digits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # each use below warns as above
+        for name, card in CARDS.items():
+            assert hub.weights_name(card["experiment"]) == name
+            assert zoo.model_card(card["experiment"]) == card
+        x = torch.randn(4, 1, 8, 8)
+        old, new = (zoo.create_model(n, pretrained=True) for n in ("cnn_digits", "cnn.digits"))
+        assert torch.equal(old(x), new(x))
+        assert old.pretrained_cfg == new.pretrained_cfg
+        assert zoo.get_pretrained_cfg("cnn_digits") == new.pretrained_cfg
+        assert hub.model_config("cnn_digits") == hub.model_config("cnn.digits")
+        backbone = zoo.create_model("cnn").backbone
+        zoo.load_pretrained(backbone, "cnn_digits", prefix="backbone.")
+        assert torch.equal(backbone.eval()(x), new.backbone(x))
+
+
+def test_zoo_hub_answers_with_a_deprecation_warning_and_dir_zoo_shows_the_api():
+    import zoo.hub
+
+    with pytest.warns(
+        DeprecationWarning, match=r"zoo.hub.create_model is deprecated: use zoo.registry"
+    ):
+        assert zoo.hub.create_model is zoo.registry.create_model
+    assert set(dir(zoo)) == {*zoo.__all__, "__version__"}
+    assert {"create_model", "register"} <= set(dir(zoo)) and "importlib" not in dir(zoo)
+
+
+def test_a_card_from_a_newer_zoo_warns_on_load(tmp_path):
+    folder = shutil.copytree(hub.REGISTRY / "mlp.digits", tmp_path / "mlp")
+    card = hub.read_card(folder) | {"zoo_version": "99.0"}
+    (folder / hub.CARD).write_text(json.dumps(card))
+    with pytest.warns(UserWarning, match=r"written by zoo 99.0, newer than the installed"):
+        zoo.from_pretrained(folder)
 
 
 def test_unknown_names_suggest_the_closest_and_where_to_look():

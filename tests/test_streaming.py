@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import QUIET, ROOT, compose_train, run_metrics, run_train_py
+from conftest import QUIET, ROOT, compose_train, read_png, run_metrics, run_train_py, write_png
 
 from zoo.cli import shards as shards_command
 from zoo.data import DigitsDataModule, StreamingDataModule, shards_from_datamodule
@@ -82,8 +82,6 @@ def test_a_model_config_reads_its_shapes_and_record_from_the_shards(digits, digi
 
 def write_images(root: Path, splits: dict[str, int], channels: int = 3, size: int = 8) -> None:
     """Random 8-bit images as root/<split>/<class>/<i>.png, three classes."""
-    from torchvision.io import write_png
-
     generator = torch.Generator().manual_seed(0)
     for split, per_class in splits.items():
         for name in ("cat", "dog", "eel"):
@@ -91,19 +89,17 @@ def write_images(root: Path, splits: dict[str, int], channels: int = 3, size: in
             folder.mkdir(parents=True)
             for i in range(per_class):
                 image = torch.randint(0, 256, (channels, size, size), generator=generator)
-                write_png(image.to(torch.uint8), str(folder / f"{i}.png"))
+                write_png(image, folder / f"{i}.png")
 
 
 def test_an_image_folder_becomes_shards_with_its_classes_pixels_and_statistics(tmp_path, capsys):
-    from torchvision.io import decode_image
-
     write_images(tmp_path / "images", {"train": 4, "val": 2})
     shards_command.main(["--images", str(tmp_path / "images"), "--out", str(tmp_path / "out")])
     assert "train 12, val 6 samples of shape [3, 8, 8]" in capsys.readouterr().out
     dm = StreamingDataModule(tmp_path / "out", num_workers=0, shuffle=False)
     assert dm.class_names == ("cat", "dog", "eel") and not dm.has_test
     files = sorted((tmp_path / "images" / "train").glob("*/*.png"))
-    pixels = torch.stack([decode_image(str(f)) for f in files]).float() / 255
+    pixels = torch.stack([read_png(f) for f in files]).float() / 255
     labels = torch.tensor([("cat", "dog", "eel").index(f.parent.name) for f in files])
     mean, std = pixels.mean(dim=(0, 2, 3), keepdim=True), pixels.std(dim=(0, 2, 3), keepdim=True)
     record = dm.preprocessing_record()
@@ -148,7 +144,6 @@ def write_digit_images(root: Path) -> Path:
     """The bundled digits (default split) as 16x16 8-bit PNGs in root/images/<split>/<digit>/,
     and the same pixels and labels in root/same.npz for the in-memory path."""
     import numpy as np
-    from torchvision.io import write_png
 
     arrays = {}
     for split, (x, y) in DigitsDataModule().load_unit().items():
@@ -157,7 +152,7 @@ def write_digit_images(root: Path) -> Path:
         for i, (image, label) in enumerate(zip(pixels, y.tolist(), strict=True)):
             folder = root / "images" / split / str(label)
             folder.mkdir(parents=True, exist_ok=True)
-            write_png(image, str(folder / f"{i}.png"))
+            write_png(image, folder / f"{i}.png")
     np.savez(root / "same.npz", **arrays)
     return root / "same.npz"
 

@@ -1,16 +1,15 @@
 """zoo: the classic deep-learning design patterns as reusable PyTorch blocks and models.
 
-`import zoo` imports nothing heavy; `zoo.blocks`, `zoo.patterns` and the hub functions below
-import torch alone when first used. Training (lightning, hydra, torchmetrics) and data
+`import zoo` imports nothing heavy; `zoo.blocks`, `zoo.patterns` and the registry's functions
+below import torch alone when first used. Training (lightning, hydra, torchmetrics) and data
 (torchvision, scikit-learn) are imported only by the functions that need them.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written (pyproject.toml reads it)
 
 __all__ = [
     "blocks",
@@ -24,6 +23,7 @@ __all__ = [
     "load_pretrained",
     "model_card",
     "patterns",
+    "register",
     "save_pretrained",
 ]
 
@@ -41,12 +41,23 @@ if TYPE_CHECKING:
         model_card,
         save_pretrained,
     )
+    from zoo.utils.builder import register
 
 
-def __getattr__(name: str) -> Any:
-    """Import `zoo.blocks`, `zoo.patterns` and the hub's functions on first use (PEP 562)."""
+def __getattr__(name: str) -> object:
+    """Import `zoo.blocks`, `zoo.patterns`, the registry's functions and `register` on first
+    use (PEP 562)."""
+    import importlib
+
     if name in ("blocks", "patterns"):
         return importlib.import_module(f"zoo.{name}")
+    if name == "register":
+        return importlib.import_module("zoo.utils.builder").register
     if name in __all__:
         return getattr(importlib.import_module("zoo.registry"), name)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API, and nothing the module uses to provide it."""
+    return sorted([*__all__, "__version__"])

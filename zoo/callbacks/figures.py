@@ -24,7 +24,7 @@ def _grid(ax, images: torch.Tensor, rows: int) -> None:
         .permute(0, 2, 1, 3)
         .reshape(rows * h, cols * w)
     )
-    ax.imshow(tiles.cpu(), cmap="gray_r", vmin=0, vmax=1)
+    ax.imshow(tiles.cpu().numpy(), cmap="gray_r", vmin=0, vmax=1)
     ax.axis("off")
 
 
@@ -67,7 +67,7 @@ def latent_figure(points: torch.Tensor, labels: torch.Tensor) -> Any:
     """Codes (N, 2) coloured by class, with a colour bar naming the classes."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
-    scatter = ax.scatter(*points.T.cpu(), c=labels.cpu(), cmap="tab10", s=6)
+    scatter = ax.scatter(*points.T.cpu().numpy(), c=labels.cpu().numpy(), cmap="tab10", s=6)
     ax.set(xlabel="z[0]", ylabel="z[1]", title="test codes by class (first two dimensions)")
     fig.colorbar(scatter, ax=ax, label="class")
     return fig
@@ -156,8 +156,8 @@ def rollout_figure(images: torch.Tensor, rollout: torch.Tensor) -> Any:
     n, top = len(images), float(rollout.max())  # one colour scale for every image
     fig, axes = plt.subplots(2, n, figsize=(1.2 * n + 0.8, 2.9), squeeze=False)
     for i in range(n):
-        axes[0, i].imshow(images[i].mean(0).cpu(), cmap="gray_r")
-        heat = axes[1, i].imshow(rollout[i].cpu(), cmap="viridis", vmin=0, vmax=top)
+        axes[0, i].imshow(images[i].mean(0).cpu().numpy(), cmap="gray_r")
+        heat = axes[1, i].imshow(rollout[i].cpu().numpy(), cmap="viridis", vmin=0, vmax=top)
         for ax in axes[:, i]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -252,7 +252,7 @@ def attention_figure(weights: torch.Tensor, source: torch.Tensor, output: torch.
     """Attention weights (output steps x source tokens) as a heat map with its colour bar."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5))
-    image = ax.imshow(weights.cpu(), cmap="viridis", vmin=0, vmax=1)
+    image = ax.imshow(weights.cpu().numpy(), cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(weights.shape[1]), [str(int(t)) for t in source])
     ax.set_yticks(range(len(output)), [str(int(t)) for t in output])
     ax.set(xlabel="source token", ylabel="output token", title="where each output step attends")
@@ -273,7 +273,7 @@ def heads_attention_figure(
     for (layer, head), ax in zip(
         ((a, b) for a in range(layers) for b in range(heads)), axes.flat, strict=True
     ):
-        image = ax.imshow(weights[layer, head].cpu(), cmap="viridis", vmin=0, vmax=1)
+        image = ax.imshow(weights[layer, head].cpu().numpy(), cmap="viridis", vmin=0, vmax=1)
         ax.set_title(f"layer {layer + 1}, head {head + 1}", fontsize=8)
         ax.set_xticks(range(weights.shape[-1]), [str(int(t)) for t in source], fontsize=5)
         ax.set_yticks(range(len(output)), [str(int(t)) for t in output], fontsize=5)
@@ -293,7 +293,7 @@ def embedding_figure(points: torch.Tensor, labels: torch.Tensor, title: str | No
     classes = labels.unique().tolist()
     for i, c in enumerate(classes):
         keep = labels == c
-        ax.scatter(*points[keep].T.cpu(), color=plt.cm.tab10(i % 10), s=10, label=str(c))
+        ax.scatter(*points[keep].T.cpu().numpy(), color=plt.cm.tab10(i % 10), s=10, label=str(c))
     title = title or f"embeddings of {len(classes)} unseen classes"
     ax.set(xlabel="PC 1", ylabel="PC 2", title=title)
     ax.legend(title="class", fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))

@@ -30,7 +30,7 @@ def feature_vis_figure(
     fig, axes = plt.subplots(1, len(targets), figsize=(1.1 * len(targets) + 0.6, 1.9))
     axes = axes if len(targets) > 1 else [axes]
     for i, (ax, target) in enumerate(zip(axes, targets, strict=True)):
-        image = ax.imshow(pixels[i].mean(0).cpu(), cmap="gray_r", vmin=0, vmax=1)
+        image = ax.imshow(pixels[i].mean(0).cpu().numpy(), cmap="gray_r", vmin=0, vmax=1)
         title = f"{kind} {target}"
         ax.set_title(title + (f"\np={confidence[i]:.2f}" if confidence is not None else ""))
         ax.set_xticks([])

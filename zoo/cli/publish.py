@@ -16,7 +16,8 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from zoo import __version__, hub
+from zoo import __version__
+from zoo import registry as hub
 from zoo.cli.common import or_exit
 from zoo.cli.eval import evaluate
 from zoo.registry.sources import build_data, resolve

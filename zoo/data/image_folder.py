@@ -7,7 +7,7 @@
 Classes are the sorted names of train's class folders (label = position, as torchvision's
 `ImageFolder`). Every image must have the size of the first; all are read as grayscale when
 the first is grayscale, else as RGB (alpha dropped), and stored as 8-bit pixels (raw_max 255).
-PNG and JPEG are read (`torchvision.io`); other files are ignored. The training split's
+PNG and JPEG are read (Pillow); other files are ignored. The training split's
 per-channel mean and std are measured in one streamed pass over the written shards, so no
 split is ever held in memory whole.
 """
@@ -68,15 +68,21 @@ def find_images(folder: str | Path) -> tuple[dict[str, list[Item]], list[str]]:
 
 
 def read_image(path: str, mode: str) -> torch.Tensor:
-    """An image file as uint8 pixels (C, H, W); `mode` is a `torchvision.io.ImageReadMode` name
-    (GRAY, RGB, UNCHANGED). A `ShardError` naming the file if it cannot be decoded."""
-    from torchvision.io import ImageReadMode, decode_image
+    """An image file as uint8 pixels (C, H, W), read by Pillow; `mode` is GRAY, RGB or
+    UNCHANGED (the file's own channels). A `ShardError` naming the file if it cannot be
+    decoded."""
+    import numpy as np
+    from PIL import Image
 
     try:
-        return decode_image(path, mode=getattr(ImageReadMode, mode))
-    except (RuntimeError, ValueError, OSError) as error:
+        with Image.open(path) as image:
+            if mode != "UNCHANGED":
+                image = image.convert({"GRAY": "L", "RGB": "RGB"}[mode])
+            pixels = torch.from_numpy(np.array(image, dtype=np.uint8))
+    except (OSError, ValueError) as error:  # Pillow's UnidentifiedImageError is an OSError
         reason = " ".join(str(error).split())
         raise ShardError(f"{path}: cannot be read as an image ({reason})") from None
+    return pixels.unsqueeze(0) if pixels.dim() == 2 else pixels.permute(2, 0, 1).contiguous()
 
 
 class ImageSample:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,27 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     if not isinstance(config.get("model"), dict):
         raise ValueError(f"{path}: holds no model config; expected {{'model': {{...}}}}")
     return config
+
+
+def warn_if_newer(card: Mapping[str, Any], directory: Path) -> None:
+    """Warn when a card was written by a newer zoo than the one installed: its config may use
+    what this version does not know."""
+    from packaging.version import InvalidVersion, Version
+
+    import zoo
+
+    written = card.get("zoo_version")
+    try:
+        newer = written is not None and Version(str(written)) > Version(zoo.__version__)
+    except InvalidVersion:
+        newer = True
+    if newer:
+        warnings.warn(
+            f"{directory / CARD} was written by zoo {written}, newer than the installed "
+            f"{zoo.__version__}: upgrade zoo if the model does not load as its card says",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def read_card(directory: str | Path) -> dict[str, Any]:

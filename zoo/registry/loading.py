@@ -22,7 +22,9 @@ from zoo.registry.files import (
     _state_differences,
     _stored_record,
     load_weights,
+    read_card,
     read_config,
+    warn_if_newer,
     weight_shapes,
 )
 from zoo.registry.names import _weights_dir, list_models, weights_name
@@ -128,6 +130,7 @@ def from_pretrained(
     package prefixes the caller trusts (`allowed=("mypkg.",)`). Keyword overrides change the
     config as in `create_model`; `strict` as there."""
     directory = Path(directory)
+    warn_if_newer(read_card(directory), directory)
     config = override(read_config(directory)["model"], overrides)
     shapes = weight_shapes(directory)
     model = _build_to_load(config, shapes, strict, allowed, source=directory / CONFIG)

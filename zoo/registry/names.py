@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,12 @@ def weights_name(name: str) -> str:
         return name
     experiments = _experiments()
     if name in experiments:
+        warnings.warn(
+            f"{name!r} names the experiment that trained the weights {experiments[name]!r}; "
+            "name the weights instead (the experiment's name is deprecated here)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         return experiments[name]
     if name in list_models():
         candidates = list_pretrained(f"{name}.*")
