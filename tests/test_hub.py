@@ -643,3 +643,36 @@ def test_a_bernoulli_models_record_binarises_raw_pixels_as_its_data_did():
     inputs = preprocess((unit * 16).round(), record)
     assert set(inputs.unique().tolist()) == {0.0, 1.0}
     assert torch.equal(inputs.sum(), torch.cat([x for x, _ in served.values()]).sum())
+
+
+IMAGE_CLASSIFIERS = [n for n in SHIPPED if n.split(".")[0] in ("cnn", "mlp", "vit")]
+
+
+@pytest.mark.parametrize("name", IMAGE_CLASSIFIERS)
+def test_image_classifiers_answer_timms_interface(name, tmp_path):
+    """forward_features, get_classifier, reset_classifier and num_classes=0, as timm's models
+    have them, for every image preset with shipped weights."""
+    net = zoo.create_model(name, pretrained=True)
+    x = torch.randn(3, *net.input_shape)
+    features = net.forward_features(x)
+    assert features.shape == (3, net.num_features)
+    assert net.get_classifier() is net.head
+    assert torch.equal(net(x), net.head(features))  # the head reads exactly these features
+    bare = zoo.create_model(name, pretrained=True, num_classes=0)
+    assert isinstance(bare.get_classifier(), torch.nn.Identity)
+    assert torch.equal(bare.eval()(x), features)  # the backbone keeps its trained weights
+    if net.head.problem == "binary":  # one logit, or none
+        with pytest.raises(ValueError, match=r"num_classes=3: a BinaryHead has one logit"):
+            net.reset_classifier(3)
+        net.reset_classifier(0)
+        net.reset_classifier(3)  # from features: a multi-class head
+    else:
+        net.reset_classifier(3)
+    assert net(x).shape[-1] == 3 and torch.equal(net.forward_features(x), features)
+    again = zoo.from_pretrained(zoo.save_pretrained(net, tmp_path / "three"))
+    assert torch.equal(again(x), net.eval()(x))  # the reset head's config saves and reloads
+
+
+def test_num_classes_zero_needs_a_classifier():
+    with pytest.raises(ValueError, match=r"num_classes=0: 'vae' builds a VAE, which has no"):
+        zoo.create_model("vae", num_classes=0)

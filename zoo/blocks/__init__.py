@@ -25,6 +25,7 @@ from zoo.blocks.heads import (
     RegressionHead,
     SigmoidHead,
     build_head,
+    head_like,
 )
 from zoo.blocks.manual_linear import LinearFunction, ManualLinear
 from zoo.blocks.masked_conv import MaskedConv2d
@@ -77,5 +78,6 @@ __all__ = [
     "film",
     "get_activation",
     "get_norm",
+    "head_like",
     "sinusoidal_positions",
 ]

@@ -195,3 +195,22 @@ def build_head(head: HeadLike, in_features: int | Callable[[], int]) -> nn.Modul
     if isinstance(head, nn.Module):
         return head
     return head(in_features() if callable(in_features) else in_features)
+
+
+def head_like(head: nn.Module, in_features: int, num_outputs: int) -> nn.Module:
+    """A fresh head of `head`'s kind over `in_features` with `num_outputs` outputs (timm's
+    `reset_classifier`): 0 gives `nn.Identity` (the features themselves); a feature-only net
+    gets a multi-class head; a binary head has one output only."""
+    if num_outputs == 0:
+        return nn.Identity()
+    if num_outputs < 0:
+        raise ValueError(f"num_classes={num_outputs}: expected 0 (features) or a positive count")
+    kind = type(head) if isinstance(head, Head) else MultiClassHead
+    if kind is BinaryHead:
+        if num_outputs != 1:
+            raise ValueError(
+                f"num_classes={num_outputs}: a BinaryHead has one logit; expected 1, or 0 for "
+                "features"
+            )
+        return BinaryHead(in_features)
+    return kind(in_features, num_outputs)

@@ -70,12 +70,25 @@ def create_model(
       sha256-checked). `create_model("vae", pretrained=True)` loads the architecture's
       weights when it has exactly one set, and otherwise fails naming them.
 
+    `num_classes=0` gives the features before the head (timm's convention): the model's
+    `reset_classifier(0)`, its weights otherwise as loaded.
+
     Other keyword arguments override config keys, by dotted path, `__` path or unique suffix:
     `dropout=0.1`, `backbone__hidden=[32]`, `backbone___args___1__dropout=0.1`,
     `**{"backbone._args_.1.dropout": 0.1}`. With pretrained weights, a changed shape fails
     unless `strict=False`, which re-initialises the layers that no longer fit and warns which
     keys it adapted. Returns the model, carrying `zoo_config` and `pretrained_cfg`.
     """
+    if kwargs.get("num_classes") == 0:  # timm's convention: the pooled features, no head
+        del kwargs["num_classes"]
+        model = create_model(name, pretrained, strict, **kwargs)
+        if not hasattr(model, "reset_classifier"):
+            raise ValueError(
+                f"num_classes=0: {name!r} builds a {type(model).__name__}, which has no "
+                "classifier to remove; expected a classifier (zoo.patterns.Classifier)"
+            )
+        model.reset_classifier(0)
+        return model
     if name in list_models():
         if pretrained:
             return create_model(weights_name(name), True, strict, **kwargs)
