@@ -192,6 +192,14 @@ def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:
     """The network of a train.py checkpoint (a Lightning .ckpt), rebuilt without Hydra, in
     eval mode, with the preprocessing record of the data it was trained on."""
     checkpoint = load_checkpoint_file(path, mmap=True)  # nothing is read before it is checked
+    return model_of_checkpoint(checkpoint, Path(path), strict)
+
+
+def model_of_checkpoint(
+    checkpoint: Mapping[str, Any], path: Path, strict: bool = True
+) -> nn.Module:
+    """The network of a checkpoint already read (memory-mapped) from `path`, as
+    `load_checkpoint` gives it: a command that needs the rest of the file reads it once."""
     record = checkpoint.get("zoo") or {}
     config = record.get("model")
     if config is None:
@@ -205,7 +213,7 @@ def load_checkpoint(path: str | Path, strict: bool = True) -> nn.Module:
         for k, v in checkpoint["state_dict"].items()
         if k.startswith("net.")
     }
-    model = _build_to_load(config, state, strict, source=Path(path))
+    model = _build_to_load(config, state, strict, source=path)
     load_state(model, state, strict=strict)
     stored = record.get("pretrained_cfg") or _record_of_run_data(record.get("run"))
     if stored:

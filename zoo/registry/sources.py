@@ -9,7 +9,7 @@ from typing import Any
 
 from torch import nn
 
-from zoo.registry.loading import load_checkpoint, load_model
+from zoo.registry.loading import load_model, model_of_checkpoint
 from zoo.utils.builder import build, locate
 from zoo.utils.safe_files import load_checkpoint_file
 
@@ -31,9 +31,10 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
     replaces a downloadable dataset's directory (default `data`)."""
     path = Path(source)
     if path.suffix == ".ckpt":
-        record = load_checkpoint_file(path).get("zoo") or {}
+        checkpoint = load_checkpoint_file(path, mmap=True)  # read once, for net and record
+        record = checkpoint.get("zoo") or {}
         run = record.get("run") or {}
-        net, card = load_checkpoint(path), {"command": record.get("command")}
+        net, card = model_of_checkpoint(checkpoint, path), {"command": record.get("command")}
         data, task = run.get("data"), run.get("task")
     else:
         net = load_model(source)
