@@ -304,3 +304,19 @@ def test_the_card_covers_the_config_and_its_record(tmp_path):
         assert card["config_sha256"] == hub.sha256(hub.REGISTRY / name / hub.CONFIG), name
     saved = zoo.save_pretrained(zoo.create_model("mlp"), tmp_path / "saved")
     assert hub.read_card(saved)["config_sha256"] == hub.sha256(saved / hub.CONFIG)
+
+
+def test_a_load_reads_each_file_of_a_model_directory_once(tmp_path, monkeypatch):
+    """The straight road: from_pretrained reads card.json, config.json and model.safetensors
+    once each, checks the last two against the card, then builds."""
+    folder = shutil.copytree(hub.REGISTRY / "mlp.digits", tmp_path / "mlp")
+    reads: list[str] = []
+    read_bytes = Path.read_bytes
+
+    def counted(self):
+        reads.append(self.name)
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    zoo.from_pretrained(folder)
+    assert sorted(reads) == sorted([hub.CARD, hub.CONFIG, hub.WEIGHTS]), reads

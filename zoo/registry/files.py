@@ -9,6 +9,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,17 @@ def _read_json(path: Path) -> dict[str, Any]:
             f"{path}: {path.stat().st_size} bytes; expected a config or card under "
             f"{MAX_CONFIG_BYTES} bytes"
         )
+    return _parse_json(path, path.read_bytes())
+
+
+def _parse_json(path: Path, data: bytes) -> dict[str, Any]:
+    """`data`, the bytes of the file `path`, as a JSON object, or a ValueError naming it."""
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(
+            f"{path}: {len(data)} bytes; expected a config or card under {MAX_CONFIG_BYTES} bytes"
+        )
     try:
-        found = json.loads(path.read_text())
+        found = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: not JSON ({error}); expected a JSON object") from None
     if not isinstance(found, dict):
@@ -77,12 +87,17 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     """The config.json of a model directory, after its sha256 matches the card's
     `config_sha256` (a ChecksumError names the file otherwise): the card covers everything
     that builds the model, its config and preprocessing record as well as its weights."""
-    directory = Path(directory)
-    expected = read_card(directory).get("config_sha256")
+    return _checked_config_file(Path(directory), read_card(directory))
+
+
+def _checked_config_file(directory: Path, card: Mapping[str, Any]) -> dict[str, Any]:
     path = directory / CONFIG
-    actual = sha256(path) if path.is_file() else None
-    if actual is None:
+    if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: a model directory needs {CONFIG}")
+    if path.stat().st_size > MAX_CONFIG_BYTES:  # refused unread
+        raise ValueError(f"{path}: expected a config under {MAX_CONFIG_BYTES} bytes")
+    data = path.read_bytes()
+    actual, expected = hashlib.sha256(data).hexdigest(), card.get("config_sha256")
     if expected != actual:
         said = f"says {expected}" if expected else "holds no config_sha256"
         raise ChecksumError(
@@ -90,10 +105,50 @@ def read_config(directory: str | Path) -> dict[str, Any]:
             "never checked; nothing was built (if you trust this config, write its sha256 "
             "into card.json as config_sha256)"
         )
-    config = _read_json(path)
+    config = _parse_json(path, data)
     if not isinstance(config.get("model"), dict):
         raise ValueError(f"{path}: holds no model config; expected {{'model': {{...}}}}")
     return config
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """A model directory read once, each file checked against the card before it is used:
+    the card, the config (`{"model": ..., "pretrained_cfg": ...}`) and the weights' bytes."""
+
+    directory: Path
+    card: dict[str, Any]
+    config: dict[str, Any]
+    weights: bytes
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every tensor's name and shape, from the safetensors header alone."""
+        size = int.from_bytes(self.weights[:8], "little")
+        header = json.loads(self.weights[8 : 8 + size])
+        return {k: tuple(v["shape"]) for k, v in header.items() if k != "__metadata__"}
+
+    def state(self) -> dict[str, torch.Tensor]:
+        """The weights as tensors (safetensors: nothing is unpickled)."""
+        from safetensors.torch import load
+
+        return load(self.weights)
+
+    def record(self, model: nn.Module | None = None) -> dict[str, Any]:
+        """The preprocessing record saved in the config (or `model`'s default one), with the
+        card."""
+        record = self.config.get("pretrained_cfg")
+        if record is None:
+            record = default_record(model, self.config["model"]) if model is not None else {}
+        return {**record, "card": self.card}
+
+
+def read_model_files(directory: str | Path) -> ModelFiles:
+    """A model directory's card, config and weights, each read once; the config and the
+    weights only after their sha256 match the card (a ChecksumError names the file)."""
+    directory = Path(directory)
+    card = read_card(directory)
+    config = _checked_config_file(directory, card)
+    return ModelFiles(directory, card, config, _checked_weights_bytes(directory, card))
 
 
 def warn_if_newer(card: Mapping[str, Any], directory: Path) -> None:
@@ -138,13 +193,10 @@ def num_params(model: nn.Module) -> int:
 
 def _stored_record(directory: Path, model: nn.Module | None = None) -> dict[str, Any]:
     """The record saved in a model directory's config.json (or the model's default one), with
-    the directory's card."""
-    config = read_config(directory)
-    record = config.get("pretrained_cfg")
-    if record is None:
-        record = default_record(model, config["model"]) if model is not None else {}
-    card = read_card(directory) if (directory / CARD).exists() else {}
-    return {**record, "card": card}
+    the directory's card, read without the weights."""
+    card = read_card(directory)
+    files = ModelFiles(directory, card, _checked_config_file(directory, card), b"")
+    return files.record(model)
 
 
 def _checked_config(model: nn.Module, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -205,33 +257,32 @@ def save_pretrained(
     return directory
 
 
-def _checked_weights(directory: Path) -> Path:
-    """The weights file of a model directory, once its sha256 matches the card."""
+def _checked_weights_bytes(directory: Path, card: Mapping[str, Any]) -> bytes:
+    """The weights file's bytes, once their sha256 matches the card."""
     path = directory / WEIGHTS
-    expected = read_card(directory).get("sha256")
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: a model directory needs {WEIGHTS}")
-    actual = sha256(path)
+    data = path.read_bytes()
+    actual, expected = hashlib.sha256(data).hexdigest(), card.get("sha256")
     if expected != actual:
         raise ChecksumError(
             f"{path} has sha256 {actual}, but its card says {expected}: "
             "the file is damaged or was changed; nothing was loaded"
         )
-    return path
+    return data
 
 
 def weight_shapes(directory: str | Path) -> dict[str, tuple[int, ...]]:
     """The name and shape of every tensor in a model directory's weights, read from the
     safetensors header (checksum first) without loading any tensor."""
-    from safetensors import safe_open
-
-    with safe_open(_checked_weights(Path(directory)), "pt") as f:
-        return {key: tuple(f.get_slice(key).get_shape()) for key in f.keys()}  # noqa: SIM118
+    directory = Path(directory)
+    weights = _checked_weights_bytes(directory, read_card(directory))
+    return ModelFiles(directory, {}, {}, weights).shapes()
 
 
 def load_weights(directory: str | Path) -> dict[str, torch.Tensor]:
     """The state dict of a model directory, after its sha256 matches the card (else a
     ChecksumError, and nothing is loaded)."""
-    from safetensors.torch import load_file
-
-    return load_file(_checked_weights(Path(directory)))
+    directory = Path(directory)
+    weights = _checked_weights_bytes(directory, read_card(directory))
+    return ModelFiles(directory, {}, {}, weights).state()

@@ -22,10 +22,9 @@ from zoo.registry.files import (
     _state_differences,
     _stored_record,
     load_weights,
-    read_card,
     read_config,
+    read_model_files,
     warn_if_newer,
-    weight_shapes,
 )
 from zoo.registry.names import _weights_dir, list_models, weights_name
 from zoo.training.presets import override, preset_config
@@ -96,9 +95,10 @@ def create_model(
     directory = Path(name) if Path(name).is_dir() else _weights_dir(name)
     if pretrained:
         return from_pretrained(directory, strict=strict, **kwargs)
-    config = override(read_config(directory)["model"], kwargs)
-    model = _build_to_load(config, weight_shapes(directory), strict, source=directory / CONFIG)
-    record = _stored_record(directory, model)
+    files = read_model_files(directory)
+    config = override(files.config["model"], kwargs)
+    model = _build_to_load(config, files.shapes(), strict, source=directory / CONFIG)
+    record = files.record(model)
     record.pop("card")
     model.pretrained_cfg = record
     return model
@@ -142,13 +142,13 @@ def from_pretrained(
     Its config may name registered architectures only (`zoo.utils.builder`), plus classes under the
     package prefixes the caller trusts (`allowed=("mypkg.",)`). Keyword overrides change the
     config as in `create_model`; `strict` as there."""
-    directory = Path(directory)
-    warn_if_newer(read_card(directory), directory)
-    config = override(read_config(directory)["model"], overrides)
-    shapes = weight_shapes(directory)
-    model = _build_to_load(config, shapes, strict, allowed, source=directory / CONFIG)
-    load_state(model, load_weights(directory), strict=strict)
-    model.pretrained_cfg = _stored_record(directory, model)
+    files = read_model_files(directory)  # card, config and weights read once, each checked
+    warn_if_newer(files.card, files.directory)
+    config = override(files.config["model"], overrides)
+    source = files.directory / CONFIG
+    model = _build_to_load(config, files.shapes(), strict, allowed, source=source)
+    load_state(model, files.state(), strict=strict)
+    model.pretrained_cfg = files.record(model)
     return model.eval()
 
 
