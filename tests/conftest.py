@@ -68,6 +68,20 @@ def run_train_py(
     return result
 
 
+def train_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """`python train.py ARGS` in this process (`zoo.train.main`, as the script runs it, without
+    a new interpreter's imports): its exit status, 0 when it returns."""
+    import zoo.train
+
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")
+    monkeypatch.setattr(sys, "argv", ["train.py", *args])
+    try:
+        zoo.train.main()
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
 def run_metrics(folder: Path) -> dict[str, float]:
     """The metrics of the newest train.py run under `folder`: its `metrics.json` (tools read
     that file, never the console)."""
@@ -103,11 +117,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+LONG_QUICK_MODULES = {"test_repo"}  # runs mypy over zoo/ (about 40 s from a cold cache)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules holding slow tests first, each module's tests kept together and in order:
-    pytest-xdist hands modules to workers in this order (`--dist loadscope`), so the long ones
-    start at once and short ones fill the end, rather than a long one running alone last."""
+    """Modules holding slow tests (and the quick tier's long ones) first, each module's tests
+    kept together and in order: pytest-xdist hands modules to workers in this order (`--dist
+    loadscope`), so the long ones start at once and short ones fill the end, rather than a long
+    one running alone last."""
     slow = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    slow |= LONG_QUICK_MODULES
     order = {id(item): i for i, item in enumerate(items)}
     items.sort(key=lambda item: (item.module.__name__ not in slow, order[id(item)]))
 

@@ -229,17 +229,13 @@ def test_train_py_answers_a_bad_input_with_one_line_before_training(
 ):
     """In-process (`zoo.train.main`, as `python train.py` runs it): exit 2, one `error:` line
     naming the input and what to do, no traceback, and no run folder left behind."""
-    import sys
-
     import torchvision.datasets
-
-    import zoo.train
+    from conftest import train_main
 
     def no_network(self):
         raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
 
     monkeypatch.setattr(torchvision.datasets.MNIST, "download", no_network)
-    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")
     monkeypatch.chdir(tmp_path)
     foreign_checkpoint(tmp_path / "foreign.ckpt")
     write_bad_arrays(tmp_path)
@@ -249,11 +245,9 @@ def test_train_py_answers_a_bad_input_with_one_line_before_training(
     argv = [*args.split(), f"paths.data_dir={tmp_path / 'data'}"]
     if "paths.log_dir" not in args:
         argv.append(f"paths.log_dir={logs}")
-    monkeypatch.setattr(sys, "argv", ["train.py", *argv])
-    with pytest.raises(SystemExit) as stop:
-        zoo.train.main()
+    status = train_main(monkeypatch, *argv)
     err = capsys.readouterr().err
-    assert stop.value.code == 2, err
+    assert status == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert TRAIN_CASES[args] in lines[0], lines[0]

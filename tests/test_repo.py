@@ -26,6 +26,14 @@ def test_ruff_is_clean(command):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy comes with the test extra")
+def test_the_package_type_checks_clean():
+    """mypy on zoo/ (settings in pyproject.toml): zero errors, and the package says it is typed."""
+    result = subprocess.run(["mypy"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    assert (ROOT / "zoo" / "py.typed").is_file()
+
+
 def card_numbers(card: dict) -> list[float]:
     """Every number a card holds: its metrics, and the settings of its data and task."""
     found = []

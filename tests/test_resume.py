@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import QUIET, ROOT, compose_train, run_metrics, run_train_py
+from conftest import QUIET, ROOT, compose_train, run_metrics, run_train_py, train_main
 
 from zoo.training.run import compose, train
 from zoo.utils.errors import TrainingStopped
@@ -110,19 +110,23 @@ def test_sigterm_or_ctrl_c_writes_a_checkpoint_and_the_command_that_resumes_it(
     assert_identical(resumed_dir, metrics, reference, expected)
 
 
-def test_resuming_a_finished_run_says_so_and_names_the_override_to_go_on(tmp_path):
+def test_resuming_a_finished_run_says_so_and_names_the_override_to_go_on(
+    tmp_path, monkeypatch, capsys
+):
     done = tmp_path / "done"
     train(compose_train(["experiment=mlp_digits", "trainer.max_epochs=1", "logger=none"], done))
     last = done / "checkpoints" / "last.ckpt"
-    again = run_train_py(
+    monkeypatch.chdir(tmp_path)
+    status = train_main(
+        monkeypatch,
         "experiment=mlp_digits",
         "trainer.max_epochs=1",
         f"ckpt_path={last}",
         f"paths.log_dir={tmp_path / 'logs'}",
-        cwd=tmp_path,
     )
-    assert again.returncode == 2, again.stderr[-2000:]
-    line = again.stderr.strip().splitlines()[-1]
+    err = capsys.readouterr().err
+    assert status == 2, err[-2000:]
+    line = err.strip().splitlines()[-1]
     assert "this run already finished" in line and "add trainer.max_epochs=2" in line, line
     assert not (tmp_path / "logs").exists()
 

@@ -166,7 +166,11 @@ def test_every_problem_trains_through_create_model_and_its_data_spec(problem, he
     assert net.head.problem == problem == data.problem
     task = SupervisedTask(net, optimizer=partial(torch.optim.Adam, lr=1e-2))
     trainer = L.Trainer(
-        max_epochs=5, logger=False, enable_progress_bar=False, enable_model_summary=False
+        max_epochs=5,
+        logger=False,
+        enable_checkpointing=False,  # nothing written into the working folder
+        enable_progress_bar=False,
+        enable_model_summary=False,
     )
     data.setup()
     x_val, y_val = data.splits["val"]

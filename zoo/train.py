@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Any, cast
 
 import hydra
 from omegaconf import DictConfig
@@ -57,7 +58,8 @@ def run(cfg: DictConfig) -> float | None:
         sys.exit(stop.exit_code)
     from lightning.pytorch.utilities import rank_zero_only
 
-    if rank_zero_only.rank == 0:  # DDP runs this in every process, on every node
+    rank: int = cast(Any, rank_zero_only).rank  # set by Lightning at import, undeclared
+    if rank == 0:  # DDP runs this in every process, on every node
         # the run's metrics, also in its folder as metrics.json (what tools read)
         logging.getLogger("zoo").info(" ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())))
     return value

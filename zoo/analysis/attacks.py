@@ -9,15 +9,20 @@ map to (`zoo.utils.preprocessing.input_range`), and epsilon is an L-inf radius i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+if TYPE_CHECKING:
+    from zoo.blocks.heads import Head
 
 
 def input_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The net's training loss (its head's, else cross-entropy) as a function of the input."""
     logits = net(x)
-    head = getattr(net, "head", None)
+    head: Any = getattr(net, "head", None)  # any classifier: a head is optional
     return head.loss(logits, y) if hasattr(head, "loss") else F.cross_entropy(logits, y)
 
 
@@ -89,7 +94,7 @@ def robust_accuracy(
 
     def accuracy(inputs: torch.Tensor) -> float:
         with torch.no_grad():
-            return (net.head.predict(net(inputs)) == y).float().mean().item()
+            return (cast("Head", net.head).predict(net(inputs)) == y).float().mean().item()
 
     curves: dict[str, list[float]] = {"noise": [], "fgsm": [], "pgd": []}
     for epsilon in epsilons:

@@ -5,8 +5,13 @@ on one batch. Vanishing or exploding shows as a geometric fall or rise across de
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from zoo.blocks.heads import Head
 
 
 def layer_statistics(
@@ -21,7 +26,7 @@ def layer_statistics(
     net.train()
     net.zero_grad(set_to_none=True)
     try:
-        net.head.loss(net(x), y).backward()
+        cast("Head", net.head).loss(net(x), y).backward()
     finally:
         for hook in hooks:
             hook.remove()

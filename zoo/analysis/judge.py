@@ -4,12 +4,15 @@ confidently, and do they cover the classes?"""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
 
 from zoo.utils.preprocessing import normalize
+
+if TYPE_CHECKING:
+    from zoo.blocks.heads import Head
 
 
 @torch.no_grad()
@@ -28,7 +31,7 @@ def judge_samples(images: torch.Tensor, judge: nn.Module) -> dict[str, Any]:
         )
     judge = judge.eval()
     inputs = normalize(images.float(), record).to(next(judge.parameters()).device)
-    probabilities = judge.head.predict_proba(judge(inputs))
+    probabilities = cast("Head", judge.head).predict_proba(judge(inputs))
     classes = probabilities.shape[1]
     share = torch.bincount(probabilities.argmax(1), minlength=classes).float() / len(images)
     entropy = -(share * share.clamp_min(1e-12).log()).sum().item()

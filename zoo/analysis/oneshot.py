@@ -4,9 +4,14 @@ pick the query's class by comparing the query with each example."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+if TYPE_CHECKING:
+    from zoo.patterns.siamese import Siamese
 
 
 @torch.no_grad()
@@ -19,11 +24,12 @@ def pairwise_scores(
         return -torch.cdist(a, b)
     if getattr(net, "head", None) is None and net.merge == "cosine":
         return F.normalize(a, dim=1) @ F.normalize(b, dim=1).T
+    siamese = cast("Siamese", net)  # nn.Module does not declare `compare`
     rows = []
     for part in a.split(chunk):
         left = part[:, None].expand(-1, len(b), -1).reshape(-1, a.shape[1])
         right = b[None].expand(len(part), -1, -1).reshape(-1, b.shape[1])
-        rows.append(net.compare(left, right).view(len(part), len(b)))
+        rows.append(siamese.compare(left, right).view(len(part), len(b)))
     return torch.cat(rows)
 
 
@@ -71,12 +77,13 @@ def one_shot_report(
     from torchmetrics.functional.classification import binary_auroc
 
     generator = torch.Generator().manual_seed(seed)
+    siamese = cast("Siamese", net)  # nn.Module does not declare `compare`
     report = {}
     for n_way in ways:
         queries, supports, answers = episodes(labels, n_way, count, generator)
         query = embeddings[queries.to(embeddings.device)]
         support = embeddings[supports.to(embeddings.device)]
-        scores = net.compare(
+        scores = siamese.compare(
             query[:, None].expand_as(support).reshape(-1, embeddings.shape[1]),
             support.reshape(-1, embeddings.shape[1]),
         ).view(count, n_way)

@@ -20,8 +20,9 @@ import argparse
 import json
 import statistics
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ CPU_TOLERANCE, BF16_TOLERANCE = 1e-4, 3e-2
 ACCURACY_TOLERANCE = 0.005  # whole processes: the same work ends on the same test accuracy
 
 
-def interleaved(setups: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[Any]]:
+def interleaved(setups: Mapping[str, Callable[[], Any]], repeats: int) -> dict[str, list[Any]]:
     """`repeats` rounds, each measuring every row once, in order."""
     runs: dict[str, list[Any]] = {name: [] for name in setups}
     for _ in range(repeats):
@@ -122,7 +123,7 @@ def step_tables(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 def process_tables(args: argparse.Namespace) -> dict[str, Any]:
     from zoo.bench.processes import fit_fixed_cost, import_processes, training_processes
 
-    tables = {}
+    tables: dict[str, Any] = {}
     for title, setups in (
         (
             f"whole process, default run ({args.process_epochs} epochs; s)",
@@ -156,7 +157,7 @@ def distillation_table(args: argparse.Namespace) -> dict[str, Any]:
             ("teacher outputs cached once (cache_teacher)", "true"),
         )
     }
-    setups = {name: lambda w=w: train_py(w, LEAN) for name, w in workloads.items()}
+    setups = {name: partial(train_py, w, LEAN) for name, w in workloads.items()}
     runs = interleaved(setups, args.repeats)
     results = {name: median_by(r, lambda m: m.ms_per_step) for name, r in runs.items()}
     print("\ndistill_small_digits: cnn.digits_teacher -> 2 x 30 MLP student, train.py lean")

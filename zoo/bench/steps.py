@@ -13,10 +13,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from lightning.fabric.connector import _PRECISION_INPUT
+
+    from zoo.blocks.heads import Head
 
 SEED = 0
 
@@ -180,7 +185,7 @@ def hand_loop(w: Workload, batches_of: Callable[[Workload], Callable]) -> Measur
     def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
         with w.autocast():
-            loss = net.head.loss(net(x), y)
+            loss = cast("Head", net.head).loss(net(x), y)
         loss.backward()
         optimizer.step()
         return loss
@@ -192,10 +197,12 @@ def fabric_loop(w: Workload) -> Measurement:
     """The hand loop through Lightning Fabric (its module and optimizer wrappers)."""
     from lightning.fabric import Fabric
 
-    fabric = Fabric(accelerator=w.device.type, devices=1, precision=w.precision)
+    precision = cast("_PRECISION_INPUT", w.precision)  # Fabric rejects an unknown one
+    fabric = Fabric(accelerator=w.device.type, devices=1, precision=precision)
     net = fabric.setup_module(w.fresh_net())
     optimizer = fabric.setup_optimizers(w.optimizer(params=net.parameters()))
-    head = net.module.head
+    assert not isinstance(optimizer, tuple)  # one optimizer set up: Fabric returns it alone
+    head = cast("Head", net.module.head)
 
     def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
@@ -232,13 +239,15 @@ def lightning_floor(w: Workload) -> Measurement:
     from zoo.data.batches import TensorBatches
 
     class Minimal(L.LightningModule):
+        total: float | torch.Tensor  # the epoch's summed loss: 0.0, then a tensor
+
         def __init__(self, net: nn.Module) -> None:
             super().__init__()
             self.net, self.total, self.count = net, 0.0, 0
 
         def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
             x, y = batch
-            loss = self.net.head.loss(self.net(x), y)
+            loss = cast("Head", self.net.head).loss(self.net(x), y)
             self.total, self.count = self.total + loss.detach() * len(y), self.count + len(y)
             return loss
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lightning.pytorch as L
 import torch
@@ -22,6 +23,9 @@ from torch.utils.data import DataLoader, Dataset
 from torchmetrics import Accuracy, MeanMetric
 
 from zoo.bench.steps import EpochOrder  # the zoo's epoch order, so the batches are the same
+
+if TYPE_CHECKING:
+    from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 
 
 class DigitsDataset(Dataset):
@@ -73,7 +77,7 @@ class DigitsModule(L.LightningModule):
         self.log("test/loss", loss, on_step=False, on_epoch=True)
         self.log("test/acc", self.test_acc, on_step=False, on_epoch=True)
 
-    def configure_optimizers(self) -> dict:
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.epochs)
         return {"optimizer": optimizer, "lr_scheduler": scheduler}

@@ -39,6 +39,7 @@ class KVCache:
     def extend(self, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Append the new heads' keys and values (N, H, L, D); return all of them so far."""
         if self.key is not None:
+            assert self.value is not None  # keys and values are always stored together
             key, value = torch.cat([self.key, key], -2), torch.cat([self.value, value], -2)
         self.key, self.value = key, value
         return key, value
@@ -128,6 +129,7 @@ class MultiHeadAttention(nn.Module):
         if cache is not None and cache.static and len(cache):
             q = self._heads(F.linear(query, *self._weights(0)))
             k, v = cache.key, cache.value
+            assert k is not None and v is not None  # a non-empty cache holds both
         else:
             q, k, v = (self._heads(t) for t in self._project(query, key, value))
             if cache is not None:

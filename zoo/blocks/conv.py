@@ -95,6 +95,7 @@ class ConvDecoder(nn.Module):
                     f"ConvDecoder output_size={output_size}: expected a multiple of "
                     f"{2 ** len(channels)} (2 ^ {len(channels)} upsampling stages)"
                 )
+        assert start_size is not None  # given, or derived from output_size just above
         if not channels or min(channels) <= 0 or start_size <= 0:
             raise ValueError(
                 f"ConvDecoder needs positive channels and start_size, got {channels}, {start_size}"

@@ -8,6 +8,7 @@ relying on autograd. `ManualLinear.update` is the plain gradient-descent step W 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -15,12 +16,21 @@ from torch import nn
 from zoo.utils.builder import register
 
 
+class _LinearCtx(Protocol):
+    """What `LinearFunction` uses of the autograd context it is given."""
+
+    has_bias: bool
+    saved_tensors: tuple[torch.Tensor, ...]
+
+    def save_for_backward(self, *tensors: torch.Tensor | None) -> None: ...
+
+
 class LinearFunction(torch.autograd.Function):
     """y = x W^T + b with an explicit backward."""
 
     @staticmethod
     def forward(
-        ctx: torch.autograd.function.FunctionCtx,
+        ctx: _LinearCtx,
         x: torch.Tensor,
         weight: torch.Tensor,
         bias: torch.Tensor | None,
@@ -32,7 +42,9 @@ class LinearFunction(torch.autograd.Function):
         return y + bias if bias is not None else y
 
     @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad_y: torch.Tensor):
+    def backward(
+        ctx: _LinearCtx, grad_y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """dL/dy (..., out) -> (dL/dx, dL/dW, dL/db), by hand."""
         x, weight = ctx.saved_tensors
         grad_x = grad_y @ weight  # dL/dx = dL/dy W
@@ -72,7 +84,7 @@ class ManualLinear(nn.Module):
         """Gradient-descent step on this layer's parameters: p <- p - lr * dL/dp."""
         for p in self.parameters():
             if p.grad is not None:
-                p -= lr * p.grad
+                p.sub_(lr * p.grad)  # what `p -= lr * p.grad` runs, in place
 
     def extra_repr(self) -> str:
         """The sizes, as `nn.Linear` prints them."""

@@ -15,6 +15,8 @@ class MaskedConv2d(nn.Conv2d):
     """`mask_type="A"` hides the centre too (the first layer: a pixel must not see itself);
     `"B"` lets it through (later layers: the centre then holds features of earlier pixels)."""
 
+    mask: torch.Tensor
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, mask_type: str):
         if mask_type not in ("A", "B") or kernel_size % 2 == 0:
             raise ValueError(

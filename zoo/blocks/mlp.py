@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import torch
@@ -53,7 +52,7 @@ class MLP(nn.Module):
         self._in_features = in_features
         sizes = [in_features, *hidden]
         layers: list[nn.Module] = []
-        for fan_in, fan_out in itertools.pairwise(sizes):
+        for fan_in, fan_out in zip(sizes[:-1], hidden, strict=True):  # consecutive sizes
             layers += [
                 linear_layer(fan_in, fan_out),
                 get_norm(norm, fan_out),

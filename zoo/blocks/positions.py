@@ -34,6 +34,7 @@ class PositionEmbedding(nn.Module):
         if kind not in POSITIONS:
             raise ValueError(f"positions={kind!r}: expected one of {POSITIONS}")
         self.kind, self.max_length, self.embed_dim = kind, max_length, embed_dim
+        self.table: torch.Tensor | None
         if kind == "learned":
             self.table = nn.Parameter(torch.randn(max_length, embed_dim) * 0.02)
         elif kind == "sinusoidal":

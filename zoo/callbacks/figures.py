@@ -5,13 +5,26 @@ initialisation does to a deep net."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import lightning.pytorch as L
 import torch
 
 from zoo.patterns.seq2seq import BOS
 from zoo.utils.plots import pyplot
+
+if TYPE_CHECKING:
+    from zoo.tasks.multitask import MultiTaskTask
+
+# Lightning sets `trainer.datamodule` at run time without declaring it, and a task's `net` is
+# whatever model the config built (told apart below by its methods, `hasattr`): the callbacks
+# read both as `Any` where they use attributes that `Trainer` and `nn.Module` do not declare.
+
+
+class _Sampler(Protocol):
+    """A generative net (a VAE, a GAN, a PixelCNN): `sample(count, generator)` draws images."""
+
+    def sample(self, count: int, generator: torch.Generator | None = None, /) -> torch.Tensor: ...
 
 
 def _grid(ax, images: torch.Tensor, rows: int) -> None:
@@ -41,7 +54,7 @@ def save_samples(net: torch.nn.Module, path: Path, count: int = 32, rows: int = 
     """`count` images from `net.sample` (a VAE, a GAN, a PixelCNN), drawn with a fixed seed,
     in `rows` rows."""
     device = next(net.parameters()).device
-    samples = net.sample(count, torch.Generator(device=device).manual_seed(0))
+    samples = cast(_Sampler, net).sample(count, torch.Generator(device=device).manual_seed(0))
     save(samples_figure(samples, rows), path)
 
 
@@ -84,8 +97,9 @@ class EncoderDecoderFigures(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        net, out_dir = pl_module.net.eval(), Path(trainer.default_root_dir)
-        x, y, *_ = trainer.datamodule.splits["test"]
+        net: Any = cast(torch.nn.Module, pl_module.net).eval()
+        out_dir = Path(trainer.default_root_dir)
+        x, y, *_ = cast(Any, trainer).datamodule.splits["test"]
         is_vae = hasattr(net, "sample")
         codes = net.encode(x)[0] if is_vae else net.encode(x)
         reconstructions = net.decode(codes[: self.count])
@@ -115,11 +129,11 @@ class AttentionFigure(L.Callback):
 
     @torch.no_grad()
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        net = pl_module.net.eval()
+        net: Any = cast(torch.nn.Module, pl_module.net).eval()
         if not trainer.is_global_zero or net.attention_kind is None:
             return
 
-        source, lengths, *_ = trainer.datamodule.splits["test"]
+        source, lengths, *_ = cast(Any, trainer).datamodule.splits["test"]
         long_enough = (lengths >= self.min_length).nonzero()
         i = int(long_enough[0, 0]) if len(long_enough) else 0
         n = int(lengths[i])
@@ -142,10 +156,10 @@ class RolloutFigure(L.Callback):
 
     @torch.no_grad()
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        backbone = getattr(pl_module.net, "backbone", None)
+        backbone: Any = getattr(pl_module.net, "backbone", None)
         if not trainer.is_global_zero or not hasattr(backbone, "attention_rollout"):
             return
-        x = trainer.datamodule.splits["test"][0][: self.count]
+        x = cast(Any, trainer).datamodule.splits["test"][0][: self.count]
         figure = rollout_figure(x, backbone.eval().attention_rollout(x))
         save(figure, Path(trainer.default_root_dir) / "rollout.png")
 
@@ -180,8 +194,8 @@ class EmbeddingFigure(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        net = pl_module.net.eval()
-        x, labels = trainer.datamodule.splits["test"][:2]
+        net: Any = cast(torch.nn.Module, pl_module.net).eval()
+        x, labels = cast(Any, trainer).datamodule.splits["test"][:2]
         keep = labels < labels.min() + self.classes
         encode = net.embed if hasattr(net, "embed") else net.features
         z = encode(x[keep].to(pl_module.device)).cpu()
@@ -199,12 +213,13 @@ class TaskWeightsFigure(L.Callback):
         self.history: list[list[float]] = []
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.history.append(pl_module.task_weights().tolist())
+        self.history.append(cast("MultiTaskTask", pl_module).task_weights().tolist())
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero or not self.history:
             return
-        figure = task_weights_figure(self.history, pl_module.targets, pl_module.weighting)
+        task = cast("MultiTaskTask", pl_module)
+        figure = task_weights_figure(self.history, task.targets, task.weighting)
         save(figure, Path(trainer.default_root_dir) / "task_weights.png")
 
 
@@ -220,7 +235,7 @@ class SamplesFigure(L.Callback):
         if not trainer.is_global_zero:
             return
         path = Path(trainer.default_root_dir) / "samples.png"
-        save_samples(pl_module.net.eval(), path, self.count, self.rows)
+        save_samples(cast(torch.nn.Module, pl_module.net).eval(), path, self.count, self.rows)
 
 
 class InitStatisticsFigure(L.Callback):
@@ -228,13 +243,15 @@ class InitStatisticsFigure(L.Callback):
     (`zoo.analysis.init_statistics`), and the validation accuracy of every epoch after."""
 
     def __init__(self, filename: str = "init.png") -> None:
-        self.filename, self.statistics, self.accuracy = filename, None, []
+        self.filename = filename
+        self.statistics: tuple[list[float], list[float]] | None = None
+        self.accuracy: list[float] = []
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         from zoo.analysis.init_statistics import layer_statistics
 
-        x, y = next(iter(trainer.datamodule.train_dataloader()))[:2]
-        self.statistics = layer_statistics(pl_module.net, x, y)
+        x, y = next(iter(cast(Any, trainer).datamodule.train_dataloader()))[:2]
+        self.statistics = layer_statistics(cast(torch.nn.Module, pl_module.net), x, y)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if "val/acc" in trainer.callback_metrics and not trainer.sanity_checking:

@@ -5,7 +5,7 @@ is not only optimising: a global minimum of the training loss can be overfitting
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import lightning.pytorch as L
 import torch
@@ -13,17 +13,23 @@ import torch
 from zoo.callbacks.figures import save
 from zoo.utils.plots import pyplot
 
+if TYPE_CHECKING:
+    from zoo.blocks.heads import Head
+
 
 @torch.no_grad()
-def split_loss_and_accuracy(net: torch.nn.Module, split: tuple[torch.Tensor, ...]) -> tuple:
+def split_loss_and_accuracy(
+    net: torch.nn.Module, split: tuple[torch.Tensor, ...]
+) -> tuple[float, float]:
     """(loss, accuracy) of `net` (eval mode, no dropout, no augmentation) on a whole split."""
     *inputs, y = split
     was_training = net.training
     net.eval()
     logits = net(*inputs)
     net.train(was_training)
-    loss = net.head.loss(logits, y)
-    return loss.item(), (net.head.predict(logits) == y).float().mean().item()
+    head = cast("Head", net.head)
+    loss = head.loss(logits, y)
+    return loss.item(), (head.predict(logits) == y).float().mean().item()
 
 
 class GeneralizationGap(L.Callback):
@@ -37,15 +43,17 @@ class GeneralizationGap(L.Callback):
         self.curves: dict[str, list[float]] = {"train": [], "val": []}
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not hasattr(trainer.datamodule, "training_tensors"):
+        datamodule = cast(Any, trainer).datamodule  # set by Lightning at run time, undeclared
+        if not hasattr(datamodule, "training_tensors"):
             raise TypeError(
-                f"GeneralizationGap needs in-memory data, got {type(trainer.datamodule).__name__}"
+                f"GeneralizationGap needs in-memory data, got {type(datamodule).__name__}"
             )
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking:
             return
-        loss, acc = split_loss_and_accuracy(pl_module.net, trainer.datamodule.splits["train"])
+        net, datamodule = cast(torch.nn.Module, pl_module.net), cast(Any, trainer).datamodule
+        loss, acc = split_loss_and_accuracy(net, datamodule.splits["train"])
         pl_module.log_dict({"train_eval/loss": loss, "train_eval/acc": acc})
         self.curves["train"].append(loss)
 
@@ -56,9 +64,9 @@ class GeneralizationGap(L.Callback):
             self.curves["val"].append(float(trainer.callback_metrics["val/loss"]))
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        datamodule = trainer.datamodule
-        train_loss, train_acc = split_loss_and_accuracy(pl_module.net, datamodule.splits["train"])
-        test_loss, _ = split_loss_and_accuracy(pl_module.net, datamodule.splits["test"])
+        net, datamodule = cast(torch.nn.Module, pl_module.net), cast(Any, trainer).datamodule
+        train_loss, train_acc = split_loss_and_accuracy(net, datamodule.splits["train"])
+        test_loss, _ = split_loss_and_accuracy(net, datamodule.splits["test"])
         pl_module.log_dict(
             {
                 "test/train_loss": train_loss,

@@ -6,10 +6,14 @@ so that runs of different batch sizes can be compared by time as well as by epoc
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 import lightning.pytorch as L
 import torch
 from torch.func import functional_call, grad, vmap
+
+if TYPE_CHECKING:
+    from zoo.blocks.heads import Head
 
 
 def per_sample_gradients(net: torch.nn.Module, split: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -21,7 +25,8 @@ def per_sample_gradients(net: torch.nn.Module, split: tuple[torch.Tensor, ...]) 
 
     def loss(params: dict, *sample: torch.Tensor) -> torch.Tensor:
         *x, target = (t.unsqueeze(0) for t in sample)
-        return net.head.loss(functional_call(net, (params, buffers), tuple(x)), target)
+        head = cast("Head", net.head)
+        return head.loss(functional_call(net, (params, buffers), tuple(x)), target)
 
     was_training = net.training
     net.eval()
@@ -47,7 +52,8 @@ class BatchSizeStatistics(L.Callback):
     first step)."""
 
     def __init__(self, every: int = 5) -> None:
-        self.every, self.seconds, self.started = every, 0.0, None
+        self.every, self.seconds = every, 0.0
+        self.started: float | None = None
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.current_epoch == 0:
@@ -70,7 +76,9 @@ class BatchSizeStatistics(L.Callback):
 
     @staticmethod
     def _noise_scale(trainer: L.Trainer, pl_module: L.LightningModule) -> float:
-        return gradient_noise_scale(pl_module.net, trainer.datamodule.splits["train"])
+        net = cast(torch.nn.Module, pl_module.net)
+        datamodule = cast(Any, trainer).datamodule  # set by Lightning at run time, undeclared
+        return gradient_noise_scale(net, datamodule.splits["train"])
 
     def state_dict(self) -> dict[str, float]:
         return {"seconds": self.seconds}

@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as L
 import torch
@@ -42,7 +42,7 @@ class GracefulStop(L.Callback):
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """The finished run's state, to test from or train on (`trainer.max_epochs` raised)."""
-        if self.save_at_end and not trainer.fast_dev_run:
+        if self.save_at_end and not cast(Any, trainer).fast_dev_run:  # set at run time, undeclared
             trainer.save_checkpoint(self.checkpoint, weights_only=False)
 
     def on_exception(
@@ -85,7 +85,8 @@ class StopOnNonFiniteLoss(L.Callback):
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         on_cpu = isinstance(loss, torch.Tensor) and loss.device.type == "cpu"
         if not on_cpu:  # manual optimization, or an accelerator: the epoch's running sum
-            if trainer.global_step % max(trainer.log_every_n_steps, 1):
+            every: int = cast(Any, trainer).log_every_n_steps  # set at run time, undeclared
+            if trainer.global_step % max(every, 1):
                 return
             loss = getattr(pl_module, "train_loss_sum", None)
         self.check(trainer, loss, f"batch {batch_idx}")

@@ -10,8 +10,9 @@ carries (`model.pretrained_cfg`); epsilon is an L-inf radius in pixel units.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -58,7 +59,7 @@ def held_out_inputs(source: str) -> tuple[torch.nn.Module, torch.Tensor, torch.T
 
     resolved = resolve(source)
     x, y = build_data(resolved.data).load_unit()["test"][:2]
-    return resolved.net, normalize(x, resolved.net.pretrained_cfg), y
+    return resolved.net, normalize(x, cast("dict[str, Any]", resolved.net.pretrained_cfg)), y
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,8 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
     results = {}
     for source in args.sources:
-        net, x, y = or_exit(lambda source=source: held_out_inputs(source))
-        low, high = input_range(net.pretrained_cfg)
+        net, x, y = or_exit(partial(held_out_inputs, source))
+        low, high = input_range(cast("dict[str, Any]", net.pretrained_cfg))
         results[source] = robust_accuracy(net, x, y, args.epsilons, low, high, args.steps)
     rows = [
         [name, kind, *values] for name, curves in results.items() for kind, values in curves.items()

@@ -15,12 +15,17 @@ import argparse
 import copy
 import time
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
 
 from zoo.cli.common import markdown_table, or_exit
 from zoo.registry.sources import build_data, resolve
+
+if TYPE_CHECKING:
+    from zoo.blocks.heads import Head
 
 
 @dataclass
@@ -59,17 +64,21 @@ def raise_bias(net: nn.Module, classes: list[int], amount: float) -> nn.Module:
     a student whose transfer set lacked those classes, so that their bias was never tuned."""
     raised = copy.deepcopy(net)
     with torch.no_grad():
-        raised.head.linear.bias[classes] += amount
+        cast("Head", raised.head).linear.bias[classes] += amount
     return raised
 
 
 @torch.inference_mode()
-def measure(name: str, net: nn.Module, x: torch.Tensor, y: torch.Tensor, classes=None) -> Row:
+def measure(
+    name: str, net: nn.Module, x: torch.Tensor, y: torch.Tensor, classes: list[int] | None = None
+) -> Row:
     """Accuracy of `net`'s predicted classes on (x, y), restricted to `classes` if given; then
     also how often one of `classes` comes second on the samples of the other classes."""
     logits = net.eval()(x)
-    predicted = net.head.predict(logits)
-    chosen = torch.isin(y, torch.tensor(classes)) if classes else torch.ones_like(y, dtype=bool)
+    predicted = cast("Head", net.head).predict(logits)
+    chosen = (
+        torch.isin(y, torch.tensor(classes)) if classes else torch.ones_like(y, dtype=torch.bool)
+    )
     if not chosen.any():
         raise ValueError(f"no test sample of classes {classes} for {name}")
     correct = predicted[chosen] == y[chosen]
@@ -153,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.raise_bias and not args.classes:
         parser.error("--raise-bias needs --classes")
-    rows = [or_exit(lambda source=source: report_row(source, args)) for source in args.sources]
+    rows = [or_exit(partial(report_row, source, args)) for source in args.sources]
     shift = (
         f", output bias of {args.classes} raised by {args.raise_bias}" if args.raise_bias else ""
     )

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
 from zoo.analysis.feature_vis import visualize
 from zoo.cli.common import SOURCE_HELP, or_exit, positive_int
 from zoo.utils.preprocessing import input_range
+
+if TYPE_CHECKING:
+    from zoo.blocks.heads import Head
 
 
 def feature_vis_figure(
@@ -68,13 +71,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     net = or_exit(lambda: load_model(args.source))
-    low, high = input_range(net.pretrained_cfg)
-    targets = args.targets or list(range(8 if args.layer else net.head.num_outputs))
+    low, high = input_range(cast("dict[str, Any]", net.pretrained_cfg))
+    targets = args.targets or list(range(8 if args.layer else cast("Head", net.head).num_outputs))
     images = or_exit(lambda: visualize(net, targets, low, high, args.layer, args.steps))
     confidence = None
     if args.layer is None:
         with torch.no_grad():
-            confidence = net.head.predict_proba(net(images))[torch.arange(len(targets)), targets]
+            head = cast("Head", net.head)
+            confidence = head.predict_proba(net(images))[torch.arange(len(targets)), targets]
         print(
             "target confidence: "
             + " ".join(f"{t}:{c:.3f}" for t, c in zip(targets, confidence, strict=True))

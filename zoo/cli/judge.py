@@ -7,11 +7,18 @@ class, confidently, and do they cover the classes?
 from __future__ import annotations
 
 import argparse
+from typing import Protocol, cast
 
 import torch
 
 from zoo.analysis.judge import judge_samples
 from zoo.cli.common import SOURCE_HELP, fail, markdown_table, or_exit, positive_int
+
+
+class Sampler(Protocol):
+    """A generative model: `sample(count, generator)` -> `count` samples."""
+
+    def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor: ...
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     net, judge = or_exit(lambda: (load_model(args.source), load_model(args.judge)))
     if not hasattr(net, "sample"):
         fail(f"{args.source} cannot sample (no .sample method): expected a generative model")
-    samples = net.sample(args.samples, torch.Generator().manual_seed(0))
+    samples = cast(Sampler, net).sample(args.samples, torch.Generator().manual_seed(0))
     verdict = or_exit(lambda: judge_samples(samples, judge))
     shares = verdict["shares"]
     print(

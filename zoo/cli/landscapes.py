@@ -20,11 +20,20 @@ from zoo.cli.common import markdown_table, or_exit
 SLOPE_KAPPAS = (10, 31.6, 100, 316, 1000)  # past kappa=1, where one step of GD is exact
 
 
+def steps_to_optimum(name: str, kappa: float, rotated: bool) -> int:
+    """The steps of `best_run(name, kappa, rotated)`; a TypeError if no run of its grid
+    reached the optimum (as arithmetic on the missing count would raise)."""
+    steps = best_run(name, kappa, rotated).steps
+    if steps is None:
+        raise TypeError(f"{name} at kappa={kappa}: no run of its grid reached the optimum")
+    return steps
+
+
 def slopes() -> dict[str, float]:
     """Fitted slope of log(steps) on log(kappa) for GD and heavy-ball momentum."""
     return {
         name: loglog_slope(
-            list(SLOPE_KAPPAS), [best_run(name, k, False).steps for k in SLOPE_KAPPAS]
+            list(SLOPE_KAPPAS), [steps_to_optimum(name, k, False) for k in SLOPE_KAPPAS]
         )
         for name in ("GD", "momentum")
     }
@@ -34,7 +43,7 @@ def preconditioning(kappa: float) -> dict[str, dict[str, float]]:
     """Steps at `kappa` over steps at kappa=1, per frame, for RMSProp and Adam."""
     return {
         name: {
-            frame: best_run(name, kappa, rotated).steps / best_run(name, 1, rotated).steps
+            frame: steps_to_optimum(name, kappa, rotated) / steps_to_optimum(name, 1, rotated)
             for frame, rotated in (("axis-aligned", False), ("rotated", True))
         }
         for name in ("RMSProp", "Adam")

@@ -16,12 +16,16 @@ import csv
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
 from zoo.cli.common import SOURCE_HELP, or_exit
 from zoo.utils.preprocessing import out_of_range, preprocess
 from zoo.utils.safe_files import load_array
+
+if TYPE_CHECKING:
+    from zoo.blocks.heads import Head
 
 
 @torch.no_grad()
@@ -33,7 +37,7 @@ def predict(
     from zoo.registry import load_model
 
     net = load_model(source)
-    record = net.pretrained_cfg
+    record = cast("dict[str, Any]", net.pretrained_cfg)
     shape = record["input_shape"]
     if not hasattr(net, "head") or (shape and isinstance(shape[0], list)):
         raise ValueError(f"{source}: zoo-predict serves single-input models with an output head")
@@ -54,7 +58,8 @@ def predict(
                 file=sys.stderr,
             )
     logits = net(x)
-    return net.head.predict(logits), net.head.predict_proba(logits)
+    head = cast("Head", net.head)
+    return head.predict(logits), head.predict_proba(logits)
 
 
 def check_writable(path: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from zoo import __version__
 from zoo import registry as hub
@@ -80,7 +80,8 @@ def publish(
         )
     checkpoint = best_checkpoint(run)
     source = resolve(str(checkpoint))
-    built, preset = source.net.zoo_config["_target_"], hub.model_config(architecture)["_target_"]
+    built = cast("dict[str, Any]", source.net.zoo_config)["_target_"]
+    preset = hub.model_config(architecture)["_target_"]
     if built != preset:
         raise ValueError(
             f"--name {name!r}: the run trained a {built}, the {architecture!r} preset builds a "

@@ -6,6 +6,8 @@ zoo-seq2seq-report seq2seq.reverse_attention     # or a directory / .ckpt
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
+from typing import Protocol, cast
 
 import torch
 from torch import nn
@@ -17,13 +19,32 @@ from zoo.tasks.seq2seq import exact_match
 BUCKETS = ((4, 8), (9, 12), (13, 16), (17, 20))
 
 
+class Decoder(Protocol):
+    """A seq2seq model (`zoo.patterns.seq2seq`, `zoo.patterns.transformer_seq2seq`): greedy
+    decoding -> (tokens (N, steps), attention weights or None)."""
+
+    def greedy(
+        self, source: torch.Tensor, lengths: torch.Tensor, steps: int
+    ) -> tuple[torch.Tensor, torch.Tensor | None]: ...
+
+
+class CrossAttending(Protocol):
+    """A transformer seq2seq model: its teacher-forced cross-attention (N, layers, H, T, S)."""
+
+    def cross_attention(
+        self, source: torch.Tensor, lengths: torch.Tensor, target_in: torch.Tensor
+    ) -> torch.Tensor: ...
+
+
 @torch.no_grad()
 def exact_by_length(
-    net: nn.Module, split: tuple[torch.Tensor, ...], buckets=BUCKETS
+    net: nn.Module,
+    split: tuple[torch.Tensor, ...],
+    buckets: Iterable[tuple[int, int]] = BUCKETS,
 ) -> dict[str, float]:
     """{"4-8": exact match, ...} over the samples whose source length lies in each bucket."""
     source, lengths, _, target_out = split
-    predicted, _ = net.eval().greedy(source, lengths, target_out.shape[1])
+    predicted, _ = cast(Decoder, net.eval()).greedy(source, lengths, target_out.shape[1])
     correct = exact_match(predicted, target_out)
     report = {}
     for low, high in buckets:
@@ -38,7 +59,8 @@ def anti_diagonal_mass(net: nn.Module, split: tuple[torch.Tensor, ...]) -> torch
     """(layers, heads): the share of each cross-attention head's weight that output step t of
     a reversed string puts on source position length - 1 - t, averaged over steps and strings."""
     source, lengths, target_in, _ = split
-    weights = net.eval().cross_attention(source, lengths, target_in)  # (N, layers, H, T, S)
+    model = cast(CrossAttending, net.eval())
+    weights = model.cross_attention(source, lengths, target_in)  # (N, layers, H, T, S)
     steps = torch.arange(source.shape[1], device=source.device)
     inside = steps[None] < lengths[:, None]  # (N, S): the output steps that emit a symbol
     mirror = (lengths[:, None] - 1 - steps[None]).clamp(min=0)  # (N, T)

@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> None:
             datamodule = or_exit(lambda: data_module(args.data, args.overrides))
         except HydraException as error:
             fail(error)
-        source = " ".join([f"data={args.data}", *args.overrides])
-        meta = or_exit(lambda: shards_from_datamodule(datamodule, args.out, source, **write))
+        described = " ".join([f"data={args.data}", *args.overrides])
+        meta = or_exit(lambda: shards_from_datamodule(datamodule, args.out, described, **write))
     sizes = ", ".join(f"{split} {n}" for split, n in meta["splits"].items())
     print(
         f"wrote {args.out}: {sizes} samples of shape {meta['input_shape']} "

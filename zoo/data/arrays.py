@@ -209,7 +209,7 @@ class ArrayDataModule(InMemoryDataModule):
                 f"data.path={str(path)!r} has no {', '.join(missing)}: expected x_train, y_train "
                 f"and optionally x_val, y_val, x_test, y_test (found {sorted(found) + others})"
             )
-        pairs = {
+        pairs: dict[str, Any] = {  # the train / val / test keyword arguments
             split: (found[f"x_{split}"], found[f"y_{split}"])
             for split in ("train", "val", "test")
             if f"x_{split}" in found

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import lightning.pytorch as L
 import torch
@@ -11,7 +12,11 @@ from zoo.blocks.shapes import shape_spec
 from zoo.data.batches import TensorBatches
 from zoo.utils.preprocessing import make_record
 
+if TYPE_CHECKING:
+    from lightning.pytorch.loops.progress import _ProcessedTracker
+
 Split = tuple[torch.Tensor, ...]  # (*inputs, target)
+Shape = tuple[int, ...]  # one sample of one input
 SPLITS = ("train", "val", "test")
 
 
@@ -19,6 +24,22 @@ def copies(splits: dict[str, Split]) -> dict[str, Split]:
     """A copy of every tensor of `splits`: what a data module hands out of data it generated
     once and keeps (its own, whatever a caller does to it in place)."""
     return {name: tuple(t.clone() for t in split) for name, split in splits.items()}
+
+
+class _OverfitFlag(Protocol):
+    overfit_batches: int | float
+
+
+def overfitting(trainer: L.Trainer | None) -> bool:
+    """Whether `trainer` runs with `overfit_batches` (Lightning sets that attribute in
+    `Trainer.__init__` without declaring it on the class)."""
+    return bool(trainer and cast(_OverfitFlag, trainer).overfit_batches)
+
+
+def epoch_processed(trainer: L.Trainer) -> int:
+    """The fit loop's current epoch as its progress counts it `processed` (the tracker Lightning
+    builds there is a `_ProcessedTracker`, declared as its base class)."""
+    return cast("_ProcessedTracker", trainer.fit_loop.epoch_progress.current).processed
 
 
 def split_sizes(
@@ -49,7 +70,7 @@ class InMemoryDataModule(L.LightningDataModule):
     `preprocessing_record()` is what a trained model keeps of the data (`zoo.utils.preprocessing`).
     """
 
-    input_shape: tuple[int, ...] = ()
+    input_shape: Shape | tuple[Shape, ...] = ()  # one shape per input when there are several
     problem: str = "multiclass"
     num_outputs: int = 1
     class_names: tuple[str, ...] | None = None
@@ -111,10 +132,12 @@ class InMemoryDataModule(L.LightningDataModule):
     def preprocessing_record(self) -> dict[str, Any]:
         """How raw samples become this data's model inputs (`zoo.utils.preprocessing.make_record`):
         the raw maximum, the training split's per-channel mean and std, problem, class names."""
-        mean, std = (0.0,), (1.0,)
+        mean: Sequence[float] = (0.0,)
+        std: Sequence[float] = (1.0,)
         if self.standardize_dims is not None:
             if self.stats is None:
                 self.load()
+            assert self.stats is not None  # `load()` keeps the training split's statistics
             mean, std = (t.flatten().tolist() for t in self.stats)
         return make_record(
             self.input_shape,
@@ -144,6 +167,7 @@ class InMemoryDataModule(L.LightningDataModule):
             return x
         if self.stats is None:
             self.load()
+        assert self.stats is not None  # `load()` keeps the training split's statistics
         mean, std = self.stats
         return (x - mean.to(x.device)) / std.to(x.device)
 
@@ -171,7 +195,8 @@ class InMemoryDataModule(L.LightningDataModule):
     def training_position(self) -> tuple[int, int]:
         """(epoch, its batches already trained on) as the trainer stands; a resumed run starts
         where its checkpoint was written (`load_state_dict`)."""
-        epoch = self.trainer.fit_loop.epoch_progress.current.processed
+        assert self.trainer is not None  # `sharding` hands this out only with a trainer
+        epoch = epoch_processed(self.trainer)
         done = (
             self.resumed_at.get("batches_done", 0) if self.resumed_at.get("epoch") == epoch else 0
         )
@@ -186,7 +211,7 @@ class InMemoryDataModule(L.LightningDataModule):
         done = fit_loop.epoch_loop.batch_progress.current.completed
         # an epoch whose batches were all trained resumes with the next one, from its start
         done = done if done < self.trainer.num_training_batches else 0
-        return {"epoch": fit_loop.epoch_progress.current.processed, "batches_done": done}
+        return {"epoch": epoch_processed(self.trainer), "batches_done": done}
 
     def load_state_dict(self, state_dict: dict[str, int]) -> None:
         self.resumed_at = dict(state_dict)
@@ -205,7 +230,7 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> TensorBatches:
         # `overfit_batches` must see the same batches every epoch: no shuffling then
-        overfit = bool(self.trainer and self.trainer.overfit_batches)
+        overfit = overfitting(self.trainer)
         return self._batches("train", self.batch_size, shuffle=not overfit)
 
     def val_dataloader(self) -> TensorBatches:

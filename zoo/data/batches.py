@@ -116,11 +116,11 @@ class ClassBalancedBatches(TensorBatches):
 
     def order(self) -> torch.Tensor:
         k = self.samples_per_class
-        groups = []
+        per_class = []
         for index in self.by_class:
             shuffled = index[torch.randperm(len(index), generator=self.generator)]
-            groups.append(shuffled[: len(index) // k * k].view(-1, k))
-        groups = torch.cat(groups)
+            per_class.append(shuffled[: len(index) // k * k].view(-1, k))
+        groups = torch.cat(per_class)
         groups = groups[torch.randperm(len(groups), generator=self.generator)]
         batches = groups[: len(groups) // (self.batch_size // k) * (self.batch_size // k)]
         batches = batches.view(-1, self.batch_size)[self.rank :: self.world_size]

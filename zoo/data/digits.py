@@ -139,6 +139,7 @@ class DigitsDataModule(InMemoryDataModule):
         x, digit = load_digit_images()
         y = digit % 2 if self.target == "parity" else digit
         if self.binary:  # pixels on where at least half-inked, for Bernoulli likelihoods
+            assert self.threshold is not None  # binary data has its threshold (__init__)
             x = (x >= self.threshold).float()
         index = stratified_split(digit, self.val_fraction, self.test_fraction, self.split_seed)
         held_out = torch.isin(digit, torch.tensor(self.held_out_classes, dtype=digit.dtype))

@@ -81,7 +81,7 @@ def generate_glyphs(
     """The splits' images (N, 1, size, size) and labels, `samples_per_class` of each of the
     classes of each split (`classes`: (split, count) pairs), all drawn from `seed`."""
     generator = torch.Generator().manual_seed(seed)
-    splits = {}
+    splits: dict[str, Split] = {}
     for split, count in classes:
         points, drawn = glyph_classes(count, generator)
         label = torch.arange(count).repeat_interleave(samples_per_class)
@@ -142,6 +142,7 @@ class GlyphsDataModule(InMemoryDataModule):
 
     def train_dataloader(self) -> ClassBalancedBatches:
         self.setup()
+        assert self.batch_size is not None  # __init__ checked it: a multiple of classes_per_batch
         return ClassBalancedBatches(
             *self.splits["train"],
             classes_per_batch=self.classes_per_batch,

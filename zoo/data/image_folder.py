@@ -74,6 +74,7 @@ def read_image(path: str, mode: str) -> torch.Tensor:
     import numpy as np
     from PIL import Image
 
+    image: Image.Image  # the file's image, then perhaps converted
     try:
         with Image.open(path) as image:
             if mode != "UNCHANGED":

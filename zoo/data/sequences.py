@@ -7,6 +7,8 @@ lengths than training (`test_lengths`) to show how each model extrapolates.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 
 from zoo.data.base import InMemoryDataModule, Split, split_sizes
@@ -70,7 +72,9 @@ class SequenceTaskDataModule(InMemoryDataModule):
             if not 1 <= low <= high:
                 raise ValueError(f"data.{key}={[low, high]}: expected 1 <= low <= high")
         self.task, self.vocab, self.seed = task, vocab, seed
-        self.lengths, self.test_lengths = tuple(lengths), tuple(test_lengths)
+        # pairs: each was unpacked into (low, high) above
+        self.lengths = cast(tuple[int, int], tuple(lengths))
+        self.test_lengths = cast(tuple[int, int], tuple(test_lengths))
         self.sizes = split_sizes(sizes, {"train": 20000, "val": 1000, "test": 2000})
         self.width = max(self.lengths[1], self.test_lengths[1])
         self.num_outputs = FIRST_SYMBOL + vocab

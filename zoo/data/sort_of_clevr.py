@@ -129,7 +129,7 @@ def generate_scenes(
     (split, count) pairs); scenes as image bytes or object descriptions (`scene`), all drawn
     from `seed`. See `SortOfClevrDataModule`."""
     generator = torch.Generator().manual_seed(seed)
-    splits = {}
+    splits: dict[str, Split] = {}
     for split, count in scenes:
         images, centres, shapes = render_scenes(count, image_size, generator)
         k = questions_per_scene

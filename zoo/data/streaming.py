@@ -25,6 +25,7 @@ import lightning.pytorch as L
 import torch
 
 from zoo.blocks.shapes import shape_spec
+from zoo.data.base import overfitting
 from zoo.data.shards import import_litdata, read_metadata
 from zoo.utils.builder import register
 from zoo.utils.preprocessing import make_record
@@ -157,7 +158,7 @@ class StreamingDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> Any:
         # `overfit_batches` must see the same batches every epoch: no shuffling then
-        overfit = bool(self.trainer and self.trainer.overfit_batches)
+        overfit = overfitting(self.trainer)
         return self.loader("train", self.batch_size, shuffle=self.shuffle and not overfit)
 
     def val_dataloader(self) -> Any:

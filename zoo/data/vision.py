@@ -79,6 +79,7 @@ class TorchvisionDataModule(InMemoryDataModule):
     num_outputs = 10
     raw_max = 255.0
     standardize_dims = (0, 2, 3)  # one mean and std per colour channel
+    name: str  # a key of DATASETS, set in __init__ (LightningDataModule allows None)
 
     def __init__(
         self,
@@ -128,9 +129,9 @@ class TorchvisionDataModule(InMemoryDataModule):
                 self._dataset(train)
 
     def load_unit(self) -> dict[str, Split]:
-        splits = {}
-        for split, train in (("train", True), ("test", False)):
-            ds = self._dataset(train)
+        splits: dict[str, Split] = {}
+        for split, is_train in (("train", True), ("test", False)):
+            ds = self._dataset(is_train)
             x = torch.as_tensor(ds.data)
             x = x.permute(0, 3, 1, 2) if x.dim() == 4 else x.unsqueeze(1)  # (N, C, H, W)
             splits[split] = (x.float() / 255.0, torch.as_tensor(ds.targets, dtype=torch.long))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -69,7 +70,7 @@ class Classifier(nn.Module):
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Class/label probabilities from the head's link function (sigmoid or softmax)."""
-        return self.head.predict_proba(self(x))
+        return cast(Head, self.head).predict_proba(self(x))  # a reset (Identity) head has none
 
 
 def head_config(head: nn.Module) -> dict[str, object]:

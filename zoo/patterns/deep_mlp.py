@@ -4,6 +4,8 @@ Srivastava et al. 2015)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -65,7 +67,8 @@ class DeepMLP(nn.Module):
             if isinstance(module, Highway):  # the gate starts closed: carry the input
                 nn.init.constant_(module.gate.bias, gate_bias)
             if isinstance(module, Residual):  # branches scaled by 1/sqrt(depth), else the sum
-                module.fn[-1].weight.data /= depth**0.5  # of `depth` branches blows up
+                branch = cast(nn.Sequential, module.fn)  # of `depth` branches blows up
+                cast(nn.Linear, branch[-1]).weight.data /= depth**0.5  # hidden_layer's linear
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, ...) with `in_features` values per sample -> features (N, width)."""

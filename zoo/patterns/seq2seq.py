@@ -57,6 +57,7 @@ class Seq2Seq(nn.Module):
         self.encoder = RNNEncoder(embed_dim, hidden_size, cell, bidirectional=bidirectional)
         memory = self.encoder.out_features
         self.bridge = nn.Linear(memory, hidden_size)
+        self.attention: AdditiveAttention | MultiHeadAttention  # absent without attention
         if attention == "additive":
             self.attention = AdditiveAttention(hidden_size, memory, hidden_size)
         elif attention == "dot":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -30,7 +31,7 @@ class SequenceModel(nn.Module):
         super().__init__()
         self.input_shape = tuple(int(s) for s in input_shape)
         self.encoder = encoder
-        self.head = build_head(head, lambda: encoder.out_features)
+        self.head = build_head(head, lambda: cast(int, encoder.out_features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Sequences (N, *input_shape) -> the head's logits."""

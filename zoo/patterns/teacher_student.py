@@ -58,6 +58,8 @@ class TeacherStudent(HoldsFrozen):
     `zoo.tasks.DistillationTask` trains it with Lightning.
     """
 
+    teacher: nn.Module  # set by `hold_frozen`
+
     def __init__(self, teacher: nn.Module, student: nn.Module) -> None:
         super().__init__()
         self.hold_frozen("teacher", teacher)

@@ -6,6 +6,7 @@ can compare any symbols at once. Order comes only from position embeddings."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -103,7 +104,8 @@ class TransformerSeq2Seq(nn.Module):
     ) -> torch.Tensor:
         """Teacher-forced cross-attention of every head: (N, layers, heads, T, S)."""
         memory, padding = self.encode(source, lengths)
-        return torch.stack(self.decode(target_in, memory, padding, need_weights=True)[1], 1)
+        weights = self.decode(target_in, memory, padding, need_weights=True)[1]
+        return torch.stack(cast(list[torch.Tensor], weights), 1)  # need_weights: none is None
 
     @torch.no_grad()
     def greedy(
@@ -115,13 +117,17 @@ class TransformerSeq2Seq(nn.Module):
         caches; without, each step reruns the whole prefix (the same result, quadratic cost)."""
         memory, padding = self.encode(source, lengths)
         prefix = torch.full((len(source), 1), BOS, dtype=torch.long, device=source.device)
-        caches = [block.new_caches() for block in self.decoder] if cache else None
+        caches = (
+            [cast(TransformerDecoderBlock, block).new_caches() for block in self.decoder]
+            if cache
+            else None
+        )
         tokens, weights = [], []
         for t in range(steps):
             step_in, start = (prefix[:, -1:], t) if cache else (prefix, 0)
             logits, w = self.decode(step_in, memory, padding, caches, start, need_weights=True)
             token = logits[:, -1].argmax(-1)
             tokens.append(token)
-            weights.append(w[-1][:, :, -1].mean(1))
+            weights.append(cast(torch.Tensor, w[-1])[:, :, -1].mean(1))  # need_weights
             prefix = torch.cat([prefix, token[:, None]], 1)
         return torch.stack(tokens, 1), torch.stack(weights, 1)

@@ -72,6 +72,7 @@ class VAE(nn.Module):
             return -F.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none").sum(
                 dims
             )
+        assert self.log_sigma is not None  # the gaussian likelihood, which learns log-sigma
         sigma = self.log_sigma.exp()
         z = (x - out) / sigma
         return (-0.5 * z**2 - self.log_sigma - 0.5 * math.log(2 * math.pi)).sum(dims)

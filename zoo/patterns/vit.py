@@ -4,7 +4,8 @@ beyond the patch projection, so where things are must come from position embeddi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -73,6 +74,7 @@ class ViTEncoder(nn.Module):
         self.patches = PatchEmbedding(channels, patch_size, embed_dim)
         tokens = self.grid[0] * self.grid[1] + (pool == "cls")
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if pool == "cls" else None
+        self.positions: torch.Tensor | None
         if positions == "learned":
             self.positions = nn.Parameter(torch.randn(1, tokens, embed_dim) * 0.02)
         elif positions == "sinusoidal":  # fixed, so rebuilt rather than stored in checkpoints
@@ -109,8 +111,9 @@ class ViTEncoder(nn.Module):
         h = self.tokens(x)
         eye = torch.eye(h.shape[1], device=h.device)
         rollout = eye.expand(len(x), -1, -1)
-        for block in self.blocks:
+        for block in cast(Iterable[TransformerEncoderBlock], self.blocks):
             h, weights = block.forward_with_weights(h)
+            assert weights is not None  # need_weights defaults to True
             mixed = 0.5 * weights + 0.5 * eye
             rollout = (mixed / mixed.sum(-1, keepdim=True)) @ rollout
         if self.pooling is None:

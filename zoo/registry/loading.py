@@ -10,7 +10,7 @@ import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import torch
 from torch import nn
@@ -41,7 +41,7 @@ def get_pretrained_cfg(name: str) -> dict[str, Any]:
     raw_max, mean, std, problem, class_names) with their `card`, read without loading the
     weights. For an architecture: the record a fresh `create_model(name)` carries."""
     if name in list_models():
-        return create_model(name).pretrained_cfg
+        return cast(dict[str, Any], create_model(name).pretrained_cfg)
     return _stored_record(_weights_dir(name))
 
 
@@ -86,7 +86,7 @@ def create_model(
                 f"num_classes=0: {name!r} builds a {type(model).__name__}, which has no "
                 "classifier to remove; expected a classifier (zoo.patterns.Classifier)"
             )
-        model.reset_classifier(0)
+        cast(_HasClassifier, model).reset_classifier(0)
         return model
     if name in list_models():
         if pretrained:
@@ -100,8 +100,20 @@ def create_model(
     model = _build_to_load(config, files.shapes(), strict, source=directory / CONFIG)
     record = files.record(model)
     record.pop("card")
-    model.pretrained_cfg = record
+    _carry(model, record)
     return model
+
+
+class _HasClassifier(Protocol):
+    """A model with a head to remove (`zoo.patterns.Classifier`, timm's models)."""
+
+    def reset_classifier(self, num_classes: int) -> None: ...
+
+
+def _carry(model: nn.Module, record: dict[str, Any]) -> None:
+    """Set `model.pretrained_cfg` to the preprocessing `record`: `nn.Module` types its
+    attributes as tensors and modules, so this plain value is set by name."""
+    setattr(model, "pretrained_cfg", record)  # noqa: B010 (typed as Tensor | Module otherwise)
 
 
 def load_state(
@@ -148,7 +160,7 @@ def from_pretrained(
     source = files.directory / CONFIG
     model = _build_to_load(config, files.shapes(), strict, allowed, source=source)
     load_state(model, files.state(), strict=strict)
-    model.pretrained_cfg = files.record(model)
+    _carry(model, files.record(model))
     return model.eval()
 
 
@@ -217,7 +229,7 @@ def model_of_checkpoint(
     load_state(model, state, strict=strict)
     stored = record.get("pretrained_cfg") or _record_of_run_data(record.get("run"))
     if stored:
-        model.pretrained_cfg = dict(stored)
+        _carry(model, dict(stored))
     return model.eval()
 
 
@@ -260,7 +272,7 @@ def _build_to_load(
     own = {
         k: tuple(v.shape)
         for k, v in skeleton.state_dict().items()
-        if not isinstance(v, nn.parameter.UninitializedTensorMixin)  # lazy: shaped by the weights
+        if not nn.parameter.is_lazy(v)  # lazy: shaped by the weights
     }
     name = type(skeleton).__name__
     differences = _state_differences(own, shapes)

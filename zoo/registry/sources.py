@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from torch import nn
 
@@ -30,6 +30,7 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
     written by train.py — with the data and task configs it was trained with; `data_dir`
     replaces a downloadable dataset's directory (default `data`)."""
     path = Path(source)
+    card: dict[str, Any]
     if path.suffix == ".ckpt":
         checkpoint = load_checkpoint_file(path, mmap=True)  # read once, for net and record
         record = checkpoint.get("zoo") or {}
@@ -38,7 +39,7 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
         data, task = run.get("data"), run.get("task")
     else:
         net = load_model(source)
-        card = net.pretrained_cfg["card"]
+        card = cast(dict[str, Any], net.pretrained_cfg)["card"]
         data, task = card.get("data"), card.get("task")
     if not data or not task:
         raise ValueError(f"{source} does not say which data and task it was trained with")

@@ -4,7 +4,7 @@ current weights."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
@@ -13,6 +13,9 @@ from zoo.analysis.attacks import fgsm, pgd
 from zoo.tasks.supervised import SupervisedTask
 from zoo.utils.builder import register
 from zoo.utils.preprocessing import input_range
+
+if TYPE_CHECKING:
+    from zoo.tasks.base import CarriesRecord
 
 
 @register("task")
@@ -37,19 +40,21 @@ class AdversarialTrainingTask(SupervisedTask):
         self.bounds: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def on_fit_start(self) -> None:
-        datamodule = self.trainer.datamodule
+        datamodule = cast(Any, self.trainer).datamodule  # Lightning sets it, untyped
         if not hasattr(datamodule, "preprocessing_record"):
             raise ValueError(
                 "AdversarialTrainingTask needs data whose preprocessing record gives the valid "
                 f"input range (an InMemoryDataModule), got {type(datamodule).__name__}"
             )
         super().on_fit_start()  # the net now carries its data's preprocessing record
-        self.bounds = tuple(b.to(self.device) for b in input_range(self.net.pretrained_cfg))
+        low, high = input_range(cast("CarriesRecord", self.net).pretrained_cfg)
+        self.bounds = (low.to(self.device), high.to(self.device))
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Adversarial versions of x against the current weights (batch norm in eval mode)."""
         if self.bounds is None:  # a test without a fit: the range from the net's own record
-            self.bounds = tuple(b.to(x.device) for b in input_range(self.net.pretrained_cfg))
+            low, high = input_range(cast("CarriesRecord", self.net).pretrained_cfg)
+            self.bounds = (low.to(x.device), high.to(x.device))
         low, high = self.bounds
         was_training = self.net.training
         self.net.eval()
@@ -66,7 +71,7 @@ class AdversarialTrainingTask(SupervisedTask):
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         if stage == "test":  # and the accuracy under the attack it was trained against
             x, y = batch
-            robust = self.net.head.predict(self.net(self.perturb(x, y))) == y
+            robust = self.head.predict(self.net(self.perturb(x, y))) == y
             self.log("test/robust_acc", robust.float().mean(), batch_size=len(y))
         if stage != "train":
             return super()._step(batch, stage)

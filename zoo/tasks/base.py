@@ -3,8 +3,8 @@ epoch-level logging, and the record that makes its checkpoints portable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import lightning.pytorch as L
 import torch
@@ -12,6 +12,15 @@ from torch import nn
 from torchmetrics import MetricCollection
 
 from zoo.tasks.random_states import random_states, restore_random_states
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class CarriesRecord(Protocol):
+        """A net with the preprocessing record of the data it was trained on."""
+
+        pretrained_cfg: dict[str, Any]
+
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., torch.optim.lr_scheduler.LRScheduler]
@@ -84,7 +93,9 @@ class ZooTask(L.LightningModule):
         names = {f"{stage}/loss" for stage in stages}
         names |= {name.format(stage=stage) for name in self.logged for stage in stages}
         for metrics in self.metrics.values():
-            names |= set(metrics.keys())
+            # the logged names: strings, which torchmetrics types as Hashable
+            keys = cast(MetricCollection, metrics).keys()
+            names |= set(cast(Iterable[str], keys))
         return names
 
     def update_metrics(
@@ -98,13 +109,14 @@ class ZooTask(L.LightningModule):
         when the epoch ends (`log_metrics`)."""
         key = f"{stage}_{name or 'metrics'}"
         if key in self.metrics:
-            self.metrics[key].update(preds, target)
+            cast(MetricCollection, self.metrics[key]).update(preds, target)
 
     def log_metrics(self, stage: str) -> None:
         """Compute (across processes), log and reset the stage's metrics: one log call per
         metric and epoch, where logging the metric objects at every step would cost a small
         model more than its steps."""
-        for key, metrics in self.metrics.items():
+        for key, module in self.metrics.items():
+            metrics = cast(MetricCollection, module)
             if key.startswith(f"{stage}_") and any(m.update_called for m in metrics.values()):
                 self.log_dict(metrics.compute())
                 metrics.reset()
@@ -130,7 +142,9 @@ class ZooTask(L.LightningModule):
         else:
             self.log_epoch({f"{stage}/loss": loss}, batch_size)
 
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+    def training_step(
+        self, batch: tuple[torch.Tensor, ...], batch_idx: int
+    ) -> torch.Tensor | None:  # None where a subclass optimizes by hand (GANTask)
         return self._step(batch, "train")
 
     def on_train_epoch_end(self) -> None:
@@ -184,7 +198,7 @@ class ZooTask(L.LightningModule):
         (`net.pretrained_cfg`), when the data module has one."""
         datamodule = getattr(self._trainer, "datamodule", None) if self._trainer else None
         if hasattr(datamodule, "preprocessing_record"):
-            self.net.pretrained_cfg = self.record_for(datamodule)
+            cast("CarriesRecord", self.net).pretrained_cfg = self.record_for(datamodule)
 
     def on_fit_start(self) -> None:
         self.record_preprocessing()

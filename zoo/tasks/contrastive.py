@@ -4,7 +4,8 @@ image, NT-Xent over the batch, no labels; judged by a linear probe on the frozen
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -13,6 +14,14 @@ from torch import nn
 from zoo.tasks.base import ZooTask
 from zoo.tasks.probe import linear_probe
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class Encoder(Protocol):
+        """What ContrastiveTask's probe reads of its net (zoo.patterns.SimCLR)."""
+
+        def features(self, x: torch.Tensor) -> torch.Tensor: ...
 
 
 class NTXent(nn.Module):
@@ -51,7 +60,7 @@ def randomly_initialised(net: nn.Module, seed: int = 0) -> nn.Module:
         torch.manual_seed(seed)
         for module in fresh.modules():
             if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+                cast(Callable[[], None], module.reset_parameters)()
     return fresh
 
 
@@ -100,14 +109,16 @@ class ContrastiveTask(ZooTask):
 
     def on_test_epoch_end(self) -> None:
         super().on_test_epoch_end()
-        datamodule = getattr(self.trainer, "datamodule", None)
+        datamodule: Any = getattr(self.trainer, "datamodule", None)
         if not self.test_batches or not hasattr(datamodule, "training_tensors"):
             return
         train = tuple(t.to(self.device) for t in datamodule.training_tensors()[:2])
-        test = tuple(torch.cat(t) for t in zip(*self.test_batches, strict=True))
+        inputs, labels = zip(*self.test_batches, strict=True)
+        test = (torch.cat(inputs), torch.cat(labels))
         self.test_batches = []
         was_training = self.net.training
-        pretrained, random = self.net.eval(), randomly_initialised(self.net).eval()
+        pretrained = cast("Encoder", self.net.eval())
+        random = cast("Encoder", randomly_initialised(self.net).eval())
         self.log_dict(
             {
                 "test/probe_acc": linear_probe(pretrained.features, train, test),

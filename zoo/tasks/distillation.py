@@ -4,7 +4,7 @@ a frozen teacher's softened outputs, and optionally its features, train a smalle
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -32,6 +32,8 @@ class DistillationTask(HoldsFrozen, SupervisedTask):
     `cache_teacher`: the teacher's outputs for the training split are computed once when
     training starts, not at every step (a fixed transfer set: no augmentation, no hints).
     """
+
+    teacher: nn.Module  # held frozen (`hold_frozen`)
 
     def __init__(
         self,
@@ -66,7 +68,7 @@ class DistillationTask(HoldsFrozen, SupervisedTask):
         """One adapter per hint, sized by a dry run of both networks on a zero batch."""
         if not self.hints:
             return {}
-        x = torch.zeros(2, *self.net.input_shape)
+        x = torch.zeros(2, *cast(tuple[int, ...], self.net.input_shape))
         was_training = self.net.training
         self.net.eval()
         with tap_features(self.net, list(self.hints)) as student:
@@ -91,12 +93,12 @@ class DistillationTask(HoldsFrozen, SupervisedTask):
 
     def on_fit_end(self) -> None:
         if self.cache_teacher:
-            self.trainer.datamodule.attach_to_training(None)
+            cast(Any, self.trainer).datamodule.attach_to_training(None)
 
     @torch.no_grad()
     def _attach_teacher_outputs(self) -> None:
         """The teacher's outputs for every training sample, riding along with the batches."""
-        datamodule = self.trainer.datamodule
+        datamodule = cast(Any, self.trainer).datamodule  # Lightning sets it, untyped
         if not getattr(datamodule, "fixed_training_inputs", False):
             raise ValueError(
                 "task.cache_teacher needs in-memory data whose training inputs stay fixed (no "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
@@ -12,6 +12,25 @@ from zoo.patterns.teacher_student import HoldsFrozen
 from zoo.tasks.base import ZooTask
 from zoo.tasks.gan_losses import discriminator_loss, generator_loss
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from lightning.pytorch.core.optimizer import LightningOptimizer
+
+    class GANNet(Protocol):
+        """What GANTask needs of its net (zoo.patterns.GAN)."""
+
+        generator: nn.Module
+        discriminator: nn.Module
+
+        def __call__(self, z: torch.Tensor) -> torch.Tensor: ...
+
+        def discriminate(self, x: torch.Tensor) -> torch.Tensor: ...
+
+        def noise(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor: ...
+
+        def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor: ...
 
 
 @register("task")
@@ -26,6 +45,8 @@ class GANTask(HoldsFrozen, ZooTask):
     logged = ("train/g_loss", "{stage}/d_loss", "test/judge_confidence", "test/judge_spread")
 
     produces = "generation"
+
+    judge: nn.Module | None  # held frozen (`hold_frozen`), if given
 
     def __init__(
         self,
@@ -71,29 +92,31 @@ class GANTask(HoldsFrozen, ZooTask):
     def configure_optimizers(self) -> Any:
         if self.optimizer_factory is None:
             raise ValueError("GANTask was built without an optimizer: it can evaluate, not train")
+        net = cast("GANNet", self.net)
         return [
-            self.optimizer_factory(params=self.net.generator.parameters()),
-            self.optimizer_factory(params=self.net.discriminator.parameters()),
+            self.optimizer_factory(params=net.generator.parameters()),
+            self.optimizer_factory(params=net.discriminator.parameters()),
         ]
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        x = batch[0]
-        g_optimizer, d_optimizer = self.optimizers()
-        fake = self.net(self.net.noise(len(x)))
-        d_loss = discriminator_loss(self.net.discriminate(x), self.net.discriminate(fake.detach()))
+        x, net = batch[0], cast("GANNet", self.net)
+        # two optimizers (configure_optimizers): Lightning hands them as a list
+        g_optimizer, d_optimizer = cast("list[LightningOptimizer]", self.optimizers())
+        fake = net(net.noise(len(x)))
+        d_loss = discriminator_loss(net.discriminate(x), net.discriminate(fake.detach()))
         d_optimizer.zero_grad()
         self.manual_backward(d_loss)
         d_optimizer.step()
-        g_loss = generator_loss(self.net.discriminate(fake))
+        g_loss = generator_loss(net.discriminate(fake))
         g_optimizer.zero_grad()
         self.manual_backward(g_loss)
         g_optimizer.step()
         self.log_epoch({"train/d_loss": d_loss.detach(), "train/g_loss": g_loss.detach()}, len(x))
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
-        x = batch[0]
-        fake = self.net(self.net.noise(len(x)))
-        loss = discriminator_loss(self.net.discriminate(x), self.net.discriminate(fake))
+        x, net = batch[0], cast("GANNet", self.net)
+        fake = net(net.noise(len(x)))
+        loss = discriminator_loss(net.discriminate(x), net.discriminate(fake))
         self.log_epoch({f"{stage}/d_loss": loss}, len(x))
         return loss
 
@@ -101,7 +124,7 @@ class GANTask(HoldsFrozen, ZooTask):
         super().on_test_epoch_end()
         if self.judge is None:
             return
-        samples = self.net.sample(
+        samples = cast("GANNet", self.net).sample(
             self.judge_samples, torch.Generator(device=self.device).manual_seed(0)
         )
         verdict = judge_samples(samples, self.judge)

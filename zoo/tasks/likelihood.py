@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 from torch import nn
 
 from zoo.tasks.base import ZooTask
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class DensityModel(Protocol):
+        """What LikelihoodTask needs of its net."""
+
+        def log_likelihood(self, x: torch.Tensor) -> torch.Tensor: ...
 
 
 @register("task")
@@ -26,6 +36,6 @@ class LikelihoodTask(ZooTask):
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         x = batch[0]
-        loss = -self.net.log_likelihood(x).mean()
+        loss = -cast("DensityModel", self.net).log_likelihood(x).mean()
         self.log_loss(stage, loss, len(x))
         return loss

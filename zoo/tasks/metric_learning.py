@@ -3,7 +3,7 @@ one-shot accuracy on classes never seen in training."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -64,7 +64,7 @@ class MetricLearningTask(ZooTask):
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         x, labels = batch
-        embeddings = self.net.embed(x)
+        embeddings = cast(Siamese, self.net).embed(x)
         loss = self.loss(embeddings, labels)
         self.log_loss(stage, loss, len(labels))
         if stage != "train":  # the test also keeps raw inputs for the pixel baseline
@@ -81,7 +81,8 @@ class MetricLearningTask(ZooTask):
         embeddings, labels, raw = (torch.cat(t) for t in zip(*self.seen, strict=True))
         if self.trainer.world_size > 1:
             embeddings, labels, raw = (
-                self.all_gather(t).flatten(0, 1) for t in (embeddings, labels, raw)
+                cast(torch.Tensor, self.all_gather(t)).flatten(0, 1)
+                for t in (embeddings, labels, raw)
             )
         self.seen = []
         report = one_shot_report(self.net, embeddings, labels, self.ways, self.episodes)

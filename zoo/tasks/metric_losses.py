@@ -5,6 +5,7 @@ verification through the network's own head."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +26,8 @@ def verification_loss(
     target 1 for the same class, positives weighted up to balance the negatives."""
     positive, negative = pair_masks(labels)
     i, j = torch.nonzero(positive | negative, as_tuple=True)
-    logits = net.compare(embeddings[i], embeddings[j])
+    compare = cast(Callable[[torch.Tensor, torch.Tensor], torch.Tensor], net.compare)
+    logits = compare(embeddings[i], embeddings[j])
     target = positive[i, j].to(logits.dtype)
     pos_weight = negative.sum() / positive.sum().clamp(min=1)
     return F.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
@@ -12,6 +12,21 @@ from torch import nn
 from zoo.tasks.base import ZooTask
 from zoo.tasks.supervised import head_metrics
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from lightning.pytorch.core.optimizer import LightningOptimizer
+
+    from zoo.blocks.heads import Head
+
+    class MultiTaskNet(Protocol):
+        """What MultiTaskTask needs of its net (zoo.patterns.MultiTask)."""
+
+        trunk: nn.Module
+        heads: nn.ModuleDict  # of Heads
+
+        def __call__(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]: ...
 
 
 def uncertainty_weighted(
@@ -92,7 +107,7 @@ class UncertaintyWeighting(Weighting):
     def optimizer_parameters(self, task: MultiTaskTask) -> Any:
         """The net's parameters, and the log-variances in a group with their own learning
         rate."""
-        uncertainty = {"params": [task.log_vars]}
+        uncertainty: dict[str, Any] = {"params": [task.log_vars]}
         if task.log_var_lr is not None:
             uncertainty["lr"] = task.log_var_lr
         return [{"params": list(task.net.parameters())}, uncertainty]
@@ -111,9 +126,10 @@ class PCGradWeighting(Weighting):
 
     def manual_step(self, task: MultiTaskTask, losses: torch.Tensor) -> None:
         """Per-task trunk gradients, projected and summed; the heads' own; one optimizer step."""
-        optimizer = task.optimizers()
+        optimizer = cast("LightningOptimizer", task.optimizers())  # one optimizer
         optimizer.zero_grad()
-        shared = [p for p in task.net.trunk.parameters() if p.requires_grad]
+        trunk = cast("MultiTaskNet", task.net).trunk
+        shared = [p for p in trunk.parameters() if p.requires_grad]
         weighted = task.weights * losses
         grads = [
             torch.cat([g.flatten() for g in torch.autograd.grad(loss, shared, retain_graph=True)])
@@ -154,6 +170,10 @@ class MultiTaskTask(ZooTask):
     and each task's effective weight as `train/<head>/weight` (`zoo.callbacks.figures.TaskWeightsFigure`
     plots them).
     """
+
+    # buffers (register_buffer in __init__)
+    weights: torch.Tensor
+    regression: torch.Tensor
 
     def metric_names(self) -> None:
         """None: the names depend on the data (N-way accuracies, one group per target)."""
@@ -206,10 +226,11 @@ class MultiTaskTask(ZooTask):
         samples each had."""
         n = len(self.targets)
         inputs, labels = batch[:-n], batch[-n:]
-        outputs = self.net(*inputs)
+        net = cast("MultiTaskNet", self.net)
+        outputs = net(*inputs)
         losses, counts = [], []
         for name, y in zip(self.targets, labels, strict=True):
-            head, known = self.net.heads[name], ~torch.isnan(y.view(len(y), -1)).any(1)
+            head, known = cast("Head", net.heads[name]), ~torch.isnan(y.view(len(y), -1)).any(1)
             out = outputs[name][known]
             y = y[known] if head.problem == "regression" else y[known].long()
             counts.append(known.sum())
@@ -246,7 +267,8 @@ class MultiTaskTask(ZooTask):
         for name, weight in zip(self.targets, self.task_weights(), strict=True):
             self.log(f"train/{name}/weight", weight)
         if not self.automatic_optimization and self.lr_schedulers() is not None:
-            self.lr_schedulers().step()
+            # one optimizer, so one scheduler: the base's, stepped without a metric
+            cast(torch.optim.lr_scheduler.LRScheduler, self.lr_schedulers()).step()
 
     def optimizer_parameters(self) -> Any:
         """What the weighting strategy trains: the net's parameters, and the log-variances for

@@ -42,7 +42,7 @@ class ReconstructionTask(ZooTask):
 
     @torch.no_grad()
     def on_test_epoch_start(self) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None)
+        datamodule: Any = getattr(self.trainer, "datamodule", None)
         encoder = getattr(self.net, "encoder", None)
         if encoder is None or not hasattr(datamodule, "training_tensors"):
             return

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics import MetricCollection
+from torchmetrics import Metric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
 
 from zoo.tasks.base import ZooTask
@@ -22,8 +22,8 @@ class SegmentationTask(ZooTask):
 
     def __init__(self, net: nn.Module, **kwargs: Any) -> None:
         super().__init__(net, **kwargs)
-        classes = net.num_classes
-        metrics = {
+        classes = cast(int, net.num_classes)  # check_net: an int
+        metrics: dict[str, Metric | MetricCollection] = {
             "miou": MulticlassJaccardIndex(classes),
             "pixel_acc": MulticlassAccuracy(classes, average="micro"),
         }

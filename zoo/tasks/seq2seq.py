@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +11,16 @@ from torch import nn
 from zoo.patterns.seq2seq import EOS, PAD
 from zoo.tasks.base import ZooTask
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class GreedyDecoder(Protocol):
+        """What Seq2SeqTask needs of its net: greedy decoding to (tokens, attention or None)."""
+
+        def greedy(
+            self, source: torch.Tensor, lengths: torch.Tensor, steps: int
+        ) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
 
 def exact_match(predicted: torch.Tensor, target_out: torch.Tensor) -> torch.Tensor:
@@ -48,7 +58,8 @@ class Seq2SeqTask(ZooTask):
         if stage != "train":
             mask = target_out != PAD
             token_acc = (logits.argmax(-1) == target_out)[mask].float().mean()
-            predicted, _ = self.net.greedy(source, lengths, target_out.shape[1])
+            net = cast("GreedyDecoder", self.net)
+            predicted, _ = net.greedy(source, lengths, target_out.shape[1])
             exact = exact_match(predicted, target_out).float().mean()
             self.log_epoch({f"{stage}/token_acc": token_acc, f"{stage}/exact": exact}, len(source))
         return loss

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 
 from zoo.tasks.base import ZooTask
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class ELBOModel(Protocol):
+        """What VAETask needs of its net (zoo.patterns.VAE)."""
+
+        def elbo(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: ...
 
 
 @register("task")
@@ -19,7 +29,7 @@ class VAETask(ZooTask):
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         x = batch[0]
-        elbo, reconstruction, kl = self.net.elbo(x)
+        elbo, reconstruction, kl = cast("ELBOModel", self.net).elbo(x)
         loss = -elbo.mean()
         self.log_loss(stage, loss, len(x))
         if stage != "train":

@@ -4,7 +4,8 @@ the model presets that would fit instead."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -25,6 +26,7 @@ def choice(group: str) -> str | None:
 def _key_paths(node: Any, module: str, key: str, value: Any, path: str) -> list[str]:
     """Config paths `path...key` of the `_target_` nodes building a `module` with `key=value`."""
     found = []
+    items: Iterable[tuple[Any, Any]]
     if isinstance(node, dict):
         target = str(node.get("_target_", ""))
         if target.rpartition(".")[2] == module and node.get(key) == value:
@@ -81,7 +83,7 @@ def build_net(cfg: DictConfig, datamodule: Any) -> Any:
         if OmegaConf.is_config(own_shape):
             own_shape = OmegaConf.to_container(own_shape)
         cfg.data_spec = datamodule.spec()
-    config = OmegaConf.to_container(cfg.model, resolve=True)
+    config = cast(dict[str, Any], OmegaConf.to_container(cfg.model, resolve=True))
     data_inputs = _inputs(datamodule.spec()["input_shape"])
     if config.get("input_shape") is not None:  # a preset or override that fixes its shape
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from zoo.blocks.shapes import shape_spec
 from zoo.utils.preprocessing import as_lists
@@ -37,7 +37,8 @@ def _compose(directory: Path, option: str) -> dict[str, Any]:
     path = base / f"{option.lstrip('/')}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no config {path}")
-    own = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    # a config file is a mapping (a list would fail at `pop`, as before)
+    own = cast(dict[str, Any], OmegaConf.to_container(OmegaConf.load(path), resolve=False))
     defaults = own.pop("defaults", None) or []
     if "_self_" not in defaults:
         defaults = [*defaults, "_self_"]
@@ -57,7 +58,7 @@ def _compose(directory: Path, option: str) -> dict[str, Any]:
                 group = group.lstrip("/")
                 node = _compose(base / group, str(choice))
                 parts.append(_nest(package or group.replace("/", "."), node))
-    return OmegaConf.to_container(OmegaConf.merge(*parts), resolve=False)
+    return cast(dict[str, Any], OmegaConf.to_container(OmegaConf.merge(*parts), resolve=False))
 
 
 def _nest(package: str, node: Any) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def _check_inputs(arch: str, preset: dict[str, Any], spec: dict[str, Any]) -> No
     if given is None or "input_shape" not in preset:
         return
     root = OmegaConf.create({"input_shape": preset["input_shape"], "data_spec": {}})
-    own = OmegaConf.to_container(root, resolve=True)["input_shape"]
+    own = cast(dict[str, Any], OmegaConf.to_container(root, resolve=True))["input_shape"]
     if own is not None and len(_inputs(own)) != len(_inputs(given)):
         n = len(_inputs(own))
         raise ValueError(
@@ -134,7 +135,7 @@ def preset_config(arch: str, overrides: dict[str, Any]) -> dict[str, Any]:
     preset = head_for(preset, spec.get("problem"))
     root = OmegaConf.create({"model": override(preset, overrides), "data_spec": spec})
     try:
-        return OmegaConf.to_container(root.model, resolve=True)
+        return cast(dict[str, Any], OmegaConf.to_container(root.model, resolve=True))
     except OmegaConfBaseException as error:
         raise ValueError(
             f"model preset {arch!r} cannot be resolved outside a training run: {error}; pass the "
@@ -170,8 +171,8 @@ def override(config: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[st
     (`"backbone._args_.1.dropout"`), the same with `__` for dots (`head__num_classes`), or any
     unique suffix of one (`dropout`, `num_classes`); a whole path wins over suffixes. Lists
     the accepted keys when a key matches none or several."""
-    config = json.loads(json.dumps(config))  # deep copy of plain data
-    paths = _paths(config)
+    copied: dict[str, Any] = json.loads(json.dumps(config))  # deep copy of plain data
+    paths = _paths(copied)
     for key, value in overrides.items():
         full = [p for p in paths if key in (".".join(p), "__".join(p))]
         matches = full or [p for p in paths if _matches(key, p)]
@@ -184,8 +185,8 @@ def override(config: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[st
             )
             raise TypeError(f"override {key}={value!r} {why}; the model's keys are {keys}")
         *parents, last = matches[0]
-        node: Any = config
+        node: Any = copied
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
         node[last] = value
-    return config
+    return copied

@@ -6,13 +6,16 @@ import json
 import logging
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
 from zoo.training.checks import ConfigError, check_config
 from zoo.training.fitting import build_net, does_not_fit
 from zoo.utils.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from zoo.tasks.base import ZooTask
 
 ZOO_TRAINER_OPTIONS = ("channels_last", "compile")  # trainer keys the zoo takes, not Lightning
 CONF = Path(__file__).resolve().parents[1] / "conf"  # zoo/conf, shipped in the package
@@ -92,7 +95,7 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
     load_data(datamodule)
     net = build_net(cfg, datamodule)
     try:  # the task states what it needs of the net: a wrong kind of model is the user's choice
-        get_class(cfg.task._target_).check_net(net)
+        cast("type[ZooTask]", get_class(cfg.task._target_)).check_net(net)
     except TypeError as error:
         raise does_not_fit(cfg, datamodule, str(error)) from error
     scheduler = instantiate(cfg.scheduler) if cfg.get("scheduler") else None
@@ -138,7 +141,7 @@ def split_trainer_options(trainer: DictConfig) -> tuple[DictConfig, list[Any]]:
     options (`channels_last`, `compile`: `zoo.callbacks.speedups.Speedups`) if any is on."""
     from zoo.callbacks.speedups import Speedups
 
-    rest = OmegaConf.to_container(trainer, resolve=True)
+    rest = cast(dict[str, Any], OmegaConf.to_container(trainer, resolve=True))
     options = {key: rest.pop(key) for key in ZOO_TRAINER_OPTIONS if key in rest}
     return OmegaConf.create(rest), [Speedups(**options)] if any(options.values()) else []
 

@@ -14,7 +14,7 @@ import copy
 import functools
 import importlib
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -231,6 +231,7 @@ def build_model(
             f"{where}: builds a {type(model).__name__}, expected a network (an nn.Module)"
         )
     initialize(model, config.get("init", "default"))
-    model.zoo_config = copy.deepcopy(config)
-    model.pretrained_cfg = default_record(model, config)
+    # plain attributes, which nn.Module does not declare (its `__getattr__` types only its own)
+    cast(Any, model).zoo_config = copy.deepcopy(config)
+    cast(Any, model).pretrained_cfg = default_record(model, config)
     return model
