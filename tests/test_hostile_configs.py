@@ -320,3 +320,32 @@ def test_a_load_reads_each_file_of_a_model_directory_once(tmp_path, monkeypatch)
     monkeypatch.setattr(Path, "read_bytes", counted)
     zoo.from_pretrained(folder)
     assert sorted(reads) == sorted([hub.CARD, hub.CONFIG, hub.WEIGHTS]), reads
+
+
+def test_a_class_registered_by_its_user_loads_without_trusting_its_package(tmp_path, monkeypatch):
+    """`@zoo.register()` puts a user's own architecture in the set a file may build; its
+    package stays untrusted (its other functions remain out of reach)."""
+    (tmp_path / "mynets.py").write_text(
+        "import torch\nimport zoo\n\n\n"
+        "@zoo.register()\n"
+        "class Net(torch.nn.Module):\n"
+        "    def __init__(self, width: int) -> None:\n"
+        "        super().__init__()\n"
+        "        self.linear = torch.nn.Linear(4, width)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.linear(x)\n\n\n"
+        "def touch(path):\n"
+        "    open(path, 'w').close()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import mynets
+
+    net = mynets.Net(3)
+    saved = zoo.save_pretrained(
+        net, tmp_path / "mine", config={"_target_": "mynets.Net", "width": 3}
+    )
+    x = torch.randn(2, 4)
+    assert torch.equal(zoo.from_pretrained(saved)(x), net(x))
+    with pytest.raises(UnsafeConfigError, match=r"_target_='mynets.touch': not a registered"):
+        build({"_target_": "mynets.touch", "_args_": [str(tmp_path / CANARY)]})
+    assert not (tmp_path / CANARY).exists()

@@ -55,7 +55,8 @@ def _dotted_names(obj: Any) -> list[str]:
     """`zoo.blocks.mlp.MLP` and the name in the package above its module, `zoo.blocks.MLP`:
     the spellings a config may use."""
     parts = obj.__module__.split(".")
-    return [".".join([*parts[:n], obj.__qualname__]) for n in range(len(parts), 1, -1)]
+    depths = range(len(parts), max(len(parts) - 2, 0), -1)  # its module, and the package above
+    return [".".join([*parts[:n], obj.__qualname__]) for n in depths]
 
 
 @functools.cache
