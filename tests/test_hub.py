@@ -676,3 +676,22 @@ def test_image_classifiers_answer_timms_interface(name, tmp_path):
 def test_num_classes_zero_needs_a_classifier():
     with pytest.raises(ValueError, match=r"num_classes=0: 'vae' builds a VAE, which has no"):
         zoo.create_model("vae", num_classes=0)
+
+
+@pytest.mark.parametrize(
+    "arch",
+    ["multimodal", "objects_mlp", "relation_network", "film_vqa", "concat_vqa", "rnn_regressor"],
+)
+def test_every_pattern_ending_in_a_head_answers_timms_interface(arch):
+    """Multi-input, relational, VQA and sequence patterns: the head reads forward_features,
+    and reset_classifier(0) / (n) leaves the features / puts an n-output head on them."""
+    net = zoo.create_model(arch).eval()
+    shape = net.pretrained_cfg["input_shape"]
+    inputs = [torch.randn(2, *s) for s in (shape if isinstance(shape[0], list) else [shape])]
+    features = net.forward_features(*inputs)
+    assert features.shape == (2, net.num_features)
+    assert torch.equal(net(*inputs), net.get_classifier()(features))
+    net.reset_classifier(0)
+    assert torch.equal(net(*inputs), features) and net.num_features == features.shape[1]
+    net.reset_classifier(4)
+    assert net(*inputs).shape[-1] == 4

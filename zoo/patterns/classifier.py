@@ -8,13 +8,14 @@ from typing import cast
 import torch
 from torch import nn
 
-from zoo.blocks.heads import Head, HeadLike, build_head, head_like
+from zoo.blocks.heads import Head, HeadLike, build_head
 from zoo.blocks.shapes import check_shape, materialize, output_width
+from zoo.patterns.interface import HasHead
 from zoo.utils.builder import register
 
 
 @register()
-class Classifier(nn.Module):
+class Classifier(HasHead):
     """`head(backbone(x).flatten(1))` for inputs of shape (N, *input_shape).
 
     `head` is a `Head` or a callable taking the backbone's output width (a Hydra partial), so a
@@ -39,11 +40,9 @@ class Classifier(nn.Module):
         """Width of the flattened backbone output, found by one dry run in eval mode."""
         return output_width(self.backbone, self.input_shape)
 
-    @property
-    def num_features(self) -> int:
-        """Width of the features the head reads (timm's `num_features`)."""
-        head = self.head
-        return head.in_features if isinstance(head, Head) else self.feature_size()
+    def features_width(self) -> int:
+        """Width of the flattened backbone output (a dry run), when no head says it."""
+        return self.feature_size()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Inputs (N, *input_shape) -> the flattened features the head reads (N, F)."""
@@ -55,32 +54,7 @@ class Classifier(nn.Module):
         features themselves after `reset_classifier(0)`."""
         return self.head(self.forward_features(x))
 
-    def get_classifier(self) -> nn.Module:
-        """The head (`nn.Identity` once reset to 0 classes), as timm's models answer."""
-        return self.head
-
-    def reset_classifier(self, num_classes: int) -> None:
-        """A fresh head of the same kind with `num_classes` outputs; 0 leaves the features
-        (timm's convention). The config the model carries says so, so it saves and reloads."""
-        self.head = head_like(self.head, self.num_features, num_classes)
-        config = getattr(self, "zoo_config", None)
-        if config is not None:
-            config["head"] = head_config(self.head)
-
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Class/label probabilities from the head's link function (sigmoid or softmax)."""
         return cast(Head, self.head).predict_proba(self(x))  # a reset (Identity) head has none
-
-
-def head_config(head: nn.Module) -> dict[str, object]:
-    """The config of a head built by `head_like`: a partial of its class, or `nn.Identity`."""
-    if not isinstance(head, Head):
-        return {"_target_": "torch.nn.Identity"}
-    kind = f"zoo.blocks.{type(head).__name__}"
-    sizes = {
-        "MultiClassHead": {"num_classes": head.num_outputs},
-        "MultiLabelHead": {"num_labels": head.num_outputs},
-        "RegressionHead": {"num_outputs": head.num_outputs},
-    }.get(type(head).__name__, {})
-    return {"_target_": kind, "_partial_": True, **sizes}

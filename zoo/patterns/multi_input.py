@@ -11,11 +11,12 @@ from zoo.blocks.fusion import Fusion
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape, output_width
+from zoo.patterns.interface import HasHead
 from zoo.utils.builder import register
 
 
 @register()
-class MultiInput(nn.Module):
+class MultiInput(HasHead):
     """`head(MLP(fusion(encoder_1(x_1), ..., encoder_M(x_M))))`.
 
     `encoders` and `input_shapes` are keyed by input name; `modalities` picks which of them
@@ -57,8 +58,8 @@ class MultiInput(nn.Module):
         out = hidden[-1] if hidden else self.fusion.out_features
         self.head = build_head(head, out)
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        """One batch per modality, in `modalities` order -> the head's logits."""
+    def forward_features(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """One batch per modality, in `modalities` order -> the fused features the head reads."""
         if len(inputs) != len(self.modalities):
             raise ValueError(
                 f"{type(self).__name__} takes {len(self.modalities)} inputs "
@@ -68,4 +69,8 @@ class MultiInput(nn.Module):
         for m, shape, x in zip(self.modalities, self.input_shape, inputs, strict=True):
             check_shape(x, shape, f"{type(self).__name__} input {m!r}")
             features.append(self.encoders[m](x).flatten(1))
-        return self.head(self.mlp(self.fusion(*features)))
+        return self.mlp(self.fusion(*features))
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """One tensor per modality, in `modalities` order -> the head's outputs."""
+        return self.head(self.forward_features(*inputs))

@@ -7,16 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import nn
 
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.mlp import MLP
 from zoo.blocks.shapes import check_shape
+from zoo.patterns.interface import HasHead
 from zoo.utils.builder import register
 
 
 @register()
-class RelationNetwork(nn.Module):
+class RelationNetwork(HasHead):
     """Inputs: objects (N, K, D) in any order and a question (N, Q); the answer's logits come
     from `.head`, the `Head` a plain loop calls: `net.head.loss(net(objects, question), y)`,
     `net.head.predict_proba(logits)`. `g_hidden` and `f_hidden` are the widths of the two MLPs;
@@ -39,7 +39,7 @@ class RelationNetwork(nn.Module):
         self.f = MLP(g_hidden[-1], f_hidden, dropout=dropout)
         self.head = build_head(head, f_hidden[-1])
 
-    def forward(self, objects: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, objects: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
         """objects (N, K, D), question (N, Q) -> the head's logits."""
         check_shape(objects, self.input_shape[0], f"{type(self).__name__} objects")
         check_shape(question, self.input_shape[1], f"{type(self).__name__} question")
@@ -53,4 +53,8 @@ class RelationNetwork(nn.Module):
             dim=-1,
         )
         relations = self.g(pairs.view(n * k * k, -1)).view(n, k * k, -1).sum(1)
-        return self.head(self.f(relations))
+        return self.f(relations)
+
+    def forward(self, objects: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+        """Objects (N, K, D) and a question (N, Q) -> the head's logits."""
+        return self.head(self.forward_features(objects, question))

@@ -10,11 +10,12 @@ from torch import nn
 
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.shapes import check_shape
+from zoo.patterns.interface import HasHead
 from zoo.utils.builder import register
 
 
 @register()
-class SequenceModel(nn.Module):
+class SequenceModel(HasHead):
     """`head(encoder(x)[1])` for sequences (N, T, F): the encoder returns (per-step outputs,
     summary) as `RNNEncoder` does, and the head reads the summary.
 
@@ -33,7 +34,11 @@ class SequenceModel(nn.Module):
         self.encoder = encoder
         self.head = build_head(head, lambda: cast(int, encoder.out_features))
 
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Sequences (N, *input_shape) -> the encoder's summary the head reads (N, F)."""
+        check_shape(x, self.input_shape, type(self).__name__)
+        return self.encoder(x)[1]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Sequences (N, *input_shape) -> the head's logits."""
-        check_shape(x, self.input_shape, type(self).__name__)
-        return self.head(self.encoder(x)[1])
+        return self.head(self.forward_features(x))

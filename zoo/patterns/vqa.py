@@ -15,6 +15,7 @@ from zoo.blocks.film import FiLMConvBlock
 from zoo.blocks.heads import HeadLike, build_head
 from zoo.blocks.residual import ResidualConvBlock
 from zoo.blocks.shapes import check_shape
+from zoo.patterns.interface import HasHead
 from zoo.utils.builder import register
 
 
@@ -30,13 +31,21 @@ def conv_stem(in_channels: int, channels: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class _VQA(nn.Module):
+class _VQA(HasHead):
     """What both VQA models share: an (image, question) input shape and its check."""
 
     def __init__(self, input_shape: Sequence[Sequence[int]]) -> None:
         super().__init__()
         image_shape, question_shape = (tuple(int(s) for s in shape) for shape in input_shape)
         self.input_shape = (image_shape, question_shape)
+
+    def forward_features(self, image: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+        """Images (N, C, H, W) and questions (N, Q) -> the features the head reads."""
+        raise NotImplementedError
+
+    def forward(self, image: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+        """Images (N, C, H, W) and questions (N, Q) -> the head's logits."""
+        return self.head(self.forward_features(image, question))
 
     def check(self, image: torch.Tensor, question: torch.Tensor) -> None:
         """Raise unless image is (N, C, H, W) and question (N, Q) as `input_shape` says."""
@@ -84,13 +93,13 @@ class FiLMVQA(_VQA):
         )
         self.head = build_head(head, hidden)
 
-    def forward(self, image: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, image: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
         """image (N, C, H, W), question (N, Q) -> the head's logits."""
         self.check(image, question)
         x = self.stem(image)
         for block in self.blocks:
             x = block(with_coordinates(x), question)
-        return self.head(self.classifier(with_coordinates(x)))
+        return self.classifier(with_coordinates(x))
 
 
 @register()
@@ -116,8 +125,8 @@ class ConcatVQA(_VQA):
         )
         self.head = build_head(head, hidden)
 
-    def forward(self, image: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, image: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
         """image (N, C, H, W), question (N, Q) -> the head's logits."""
         self.check(image, question)
         features = self.blocks(self.stem(image)).flatten(1)
-        return self.head(self.mlp(torch.cat([features, question], dim=1)))
+        return self.mlp(torch.cat([features, question], dim=1))
