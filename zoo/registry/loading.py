@@ -10,11 +10,12 @@ import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import torch
 from torch import nn
 
+from zoo.patterns.interface import HasHead
 from zoo.registry.files import (
     CONFIG,
     MAX_CONFIG_BYTES,
@@ -81,12 +82,12 @@ def create_model(
     if kwargs.get("num_classes") == 0:  # timm's convention: the pooled features, no head
         del kwargs["num_classes"]
         model = create_model(name, pretrained, strict, **kwargs)
-        if not hasattr(model, "reset_classifier"):
+        if not isinstance(model, HasHead):
             raise ValueError(
                 f"num_classes=0: {name!r} builds a {type(model).__name__}, which has no "
-                "classifier to remove; expected a classifier (zoo.patterns.Classifier)"
+                "classifier to remove; expected a pattern that ends in a head (Classifier, ...)"
             )
-        cast(_HasClassifier, model).reset_classifier(0)
+        model.reset_classifier(0)
         return model
     if name in list_models():
         if pretrained:
@@ -102,12 +103,6 @@ def create_model(
     record.pop("card")
     _carry(model, record)
     return model
-
-
-class _HasClassifier(Protocol):
-    """A model with a head to remove (`zoo.patterns.Classifier`, timm's models)."""
-
-    def reset_classifier(self, num_classes: int) -> None: ...
 
 
 def _carry(model: nn.Module, record: dict[str, Any]) -> None:
