@@ -91,7 +91,8 @@ def test_every_in_memory_dataset_takes_drop_last(compose_in, tmp_path):
     """The left-over check names `data.drop_last=true`: every in-memory dataset takes it."""
     import numpy as np
     from conftest import CONF
-    from hydra.utils import instantiate
+
+    from zoo.training.run import build_node
 
     arrays = tmp_path / "arrays.npz"
     np.savez(arrays, x_train=np.zeros((10, 3), np.float32), y_train=np.arange(10) % 2)
@@ -102,4 +103,4 @@ def test_every_in_memory_dataset_takes_drop_last(compose_in, tmp_path):
             continue
         path = [f"data.path={arrays}"] if name == "arrays" else []
         cfg = compose_in(f"data={name}", "data.drop_last=true", *path)
-        assert instantiate(cfg.data).drop_last is True, name
+        assert build_node(cfg, "data").drop_last is True, name

@@ -90,7 +90,7 @@ TORCHVISION = ("torchvision", "mnist", "fashion_mnist", "cifar10")
 
 @pytest.mark.parametrize("data", sorted(p.stem for p in (CONF / "data").glob("*.yaml")))
 def test_every_data_config_serves_samples_of_the_shape_its_spec_says(data, compose_in, tmp_path):
-    from hydra.utils import instantiate
+    from zoo.training.run import build_node
 
     overrides = [f"data={data}"]
     if data == "arrays":  # the user's own file
@@ -102,7 +102,7 @@ def test_every_data_config_serves_samples_of_the_shape_its_spec_says(data, compo
 
         shards_from_datamodule(DigitsDataModule(), tmp_path / "shards")
         overrides += [f"data.path={tmp_path / 'shards'}", "data.num_workers=0"]
-    datamodule = instantiate(compose_in(*overrides).data)
+    datamodule = build_node(compose_in(*overrides), "data")
     if data in TORCHVISION:  # no files offline: tests/test_shapes.py serves stand-ins
         return
     shapes = datamodule.spec()["input_shape"]

@@ -16,6 +16,8 @@ from test_imports import HEAVY, modules_after
 import zoo
 from zoo import registry as hub
 from zoo.cli.eval import evaluate
+from zoo.registry import names
+from zoo.registry.names import OLD_NAMES
 from zoo.registry.sources import resolve
 from zoo.training import presets
 from zoo.training.run import train
@@ -77,6 +79,19 @@ def test_shipped_config_builds_the_experiments_architecture(name, tmp_path):
     assert {k: v.shape for k, v in composed.items()} == {k: v.shape for k, v in shipped.items()}
 
 
+def test_a_name_that_misses_reads_no_card(monkeypatch):
+    """Old names are a table, not a search: an unknown name is refused without opening a card."""
+    from zoo.registry import files
+
+    def no_reading(directory):
+        raise AssertionError(f"read the card in {directory}")
+
+    monkeypatch.setattr(files, "read_card", no_reading)
+    monkeypatch.setattr(names, "read_card", no_reading)
+    with pytest.raises(KeyError, match="unknown model 'cnn_digitz'; did you mean 'cnn_digits'"):
+        hub.weights_name("cnn_digitz")
+
+
 def test_old_experiment_names_keep_working_and_say_they_are_deprecated():
     with pytest.warns(
         DeprecationWarning, match=r"'cnn_digits' names the experiment .*'cnn.digits'"
@@ -84,9 +99,9 @@ def test_old_experiment_names_keep_working_and_say_they_are_deprecated():
         hub.weights_name("cnn_digits")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # each use below warns as above
-        for name, card in CARDS.items():
-            assert hub.weights_name(card["experiment"]) == name
-            assert zoo.model_card(card["experiment"]) == card
+        for old, name in OLD_NAMES.items():  # each names the weights its experiment trained
+            assert CARDS[name]["experiment"] == old
+            assert hub.weights_name(old) == name and zoo.model_card(old) == CARDS[name]
         x = torch.randn(4, 1, 8, 8)
         old, new = (zoo.create_model(n, pretrained=True) for n in ("cnn_digits", "cnn.digits"))
         assert torch.equal(old(x), new(x))
@@ -313,8 +328,7 @@ def test_shipped_records_are_those_of_the_cards_data(name):
         data["data_dir"] = "data"
     task = locate(CARDS[name]["task"]["_target_"], kinds=("task",))
     expected = task.record_for(build(data, kinds=("data",)))
-    record = zoo.get_pretrained_cfg(name)
-    record.pop("card")
+    record = zoo.get_pretrained_cfg(name).with_changes(card=None)
     assert record == expected
 
 

@@ -75,7 +75,7 @@ def test_the_distillation_task_holds_its_teacher_with_the_patterns_code():
 
     from torch import nn
 
-    from zoo.patterns.teacher_student import HoldsFrozen
+    from zoo.blocks.frozen import HoldsFrozen
     from zoo.tasks import DistillationTask
 
     torch.manual_seed(0)

@@ -114,6 +114,16 @@ def test_the_installed_commands_train_evaluate_and_predict(installed, tmp_path):
 
 
 @pytest.mark.slow
+def test_the_wheel_ships_the_package_and_leaves_the_benchmarks_yardsticks_out(installed, tmp_path):
+    """The hand-written scripts the benchmark measures train.py against stay in the checkout."""
+    find = "import zoo, pathlib; print(pathlib.Path(zoo.__file__).parent)"
+    package = Path(run(installed, tmp_path, "python", "-c", find).stdout.strip())
+    assert (package / "bench" / "command.py").is_file() and (package / "py.typed").is_file()
+    assert not (package / "bench" / "baselines").exists()
+    assert sorted(p.name for p in package.glob("registry/weights/*/card.json"))
+
+
+@pytest.mark.slow
 def test_every_console_script_is_installed_and_resolves(installed, tmp_path):
     from importlib.metadata import entry_points
 

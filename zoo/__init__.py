@@ -1,8 +1,9 @@
 """zoo: the classic deep-learning design patterns as reusable PyTorch blocks and models.
 
-`import zoo` imports nothing heavy; `zoo.blocks`, `zoo.patterns` and the registry's functions
-below import torch alone when first used. Training (lightning, hydra, torchmetrics) and data
-(torchvision, scikit-learn) are imported only by the functions that need them.
+`import zoo` imports nothing heavy; `zoo.blocks`, `zoo.patterns`, the registry's functions and
+`PretrainedRecord` (the preprocessing record a model carries) below import torch alone when
+first used. Training (lightning, hydra, torchmetrics) and data (torchvision, scikit-learn) are
+imported only by the functions that need them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.2.0"  # the one place the version is written (pyproject.toml reads it)
 
 __all__ = [
+    "PretrainedRecord",
     "blocks",
     "create_model",
     "from_pretrained",
@@ -42,17 +44,20 @@ if TYPE_CHECKING:
         save_pretrained,
     )
     from zoo.utils.builder import register
+    from zoo.utils.preprocessing import PretrainedRecord
 
 
 def __getattr__(name: str) -> object:
-    """Import `zoo.blocks`, `zoo.patterns`, the registry's functions and `register` on first
-    use (PEP 562)."""
+    """Import `zoo.blocks`, `zoo.patterns`, the registry's functions, `register` and
+    `PretrainedRecord` on first use (PEP 562)."""
     import importlib
 
     if name in ("blocks", "patterns"):
         return importlib.import_module(f"zoo.{name}")
     if name == "register":
         return importlib.import_module("zoo.utils.builder").register
+    if name == "PretrainedRecord":
+        return importlib.import_module("zoo.utils.preprocessing").PretrainedRecord
     if name in __all__:
         return getattr(importlib.import_module("zoo.registry"), name)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")

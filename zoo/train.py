@@ -39,8 +39,6 @@ def main() -> None:
 def run(cfg: DictConfig) -> float | None:
     """One run of the composed config: train, test, print the metrics; a user's error or a
     stop ends in one `error: ...` line. Returns `optimized_metric` for sweepers."""
-    from hydra.errors import InstantiationException
-
     from zoo.training.checks import ConfigError
     from zoo.training.console import quiet_lightning
     from zoo.training.run import optimized_metric, train
@@ -50,7 +48,7 @@ def run(cfg: DictConfig) -> float | None:
     try:
         metrics = train(cfg)
         value = optimized_metric(cfg, metrics)
-    except (ConfigError, InstantiationException) as error:
+    except ConfigError as error:
         remove_unused_run_folder(cfg.paths.log_dir)
         fail(error)
     except TrainingStopped as stop:

@@ -1,5 +1,5 @@
 """Whole processes, wall-clock seconds from start to exit: `train.py`'s default run against the
-same work by hand (`zoo.bench.hand_train`) and template-style (`zoo.bench.template_train`);
+same work by hand (`zoo.bench.baselines.hand_train`) and template-style (`zoo.bench.baselines.template_train`);
 what importing and `--help` cost; the fixed cost of a `fit`.
 """
 
@@ -42,6 +42,14 @@ def run_process(args: list[str], out: str | None = None) -> ProcessRun:
 
 def training_processes(epochs: int) -> dict[str, Callable[[], ProcessRun]]:
     """The default experiment three ways, the hand-written script first (the baseline)."""
+    import importlib.util
+
+    if importlib.util.find_spec("zoo.bench.baselines") is None:
+        raise RuntimeError(
+            "the whole-process rows compare train.py with hand-written scripts that live in a "
+            "source checkout (zoo/bench/baselines/), not in the installed wheel: run the "
+            "benchmark from a clone (pip install -e .)"
+        )
 
     def in_fresh_dir(args: Callable[[str], list[str]]) -> Callable[[], ProcessRun]:
         def run() -> ProcessRun:
@@ -52,7 +60,7 @@ def training_processes(epochs: int) -> dict[str, Callable[[], ProcessRun]]:
 
     return {
         "hand-written script (baseline)": in_fresh_dir(
-            lambda out: ["-m", "zoo.bench.hand_train", out, str(epochs)]
+            lambda out: ["-m", "zoo.bench.baselines.hand_train", out, str(epochs)]
         ),
         # the floor of any Lightning program: the same script, paying Lightning's import
         "hand-written script + import lightning.pytorch": in_fresh_dir(
@@ -68,13 +76,13 @@ def training_processes(epochs: int) -> dict[str, Callable[[], ProcessRun]]:
             ]
         ),
         "template-style pipeline": in_fresh_dir(
-            lambda out: ["-m", "zoo.bench.template_train", out, str(epochs)]
+            lambda out: ["-m", "zoo.bench.baselines.template_train", out, str(epochs)]
         ),
     }
 
 
 HAND_WITH_LIGHTNING = (
-    "import sys, lightning.pytorch; from pathlib import Path; from zoo.bench.hand_train import main; "
+    "import sys, lightning.pytorch; from pathlib import Path; from zoo.bench.baselines.hand_train import main; "
     "main(Path(sys.argv[1]), int(sys.argv[2]))"
 )
 

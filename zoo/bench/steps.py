@@ -62,14 +62,12 @@ class Workload:
 
 def compose_workload(overrides: list[str], epochs: int, device: str) -> Workload:
     """Build the data and the net of `overrides` once (weights seeded with `SEED`)."""
-    from hydra.utils import instantiate
-
     from zoo.training.fitting import build_net
-    from zoo.training.run import compose
+    from zoo.training.run import build_node, compose
 
     cfg = compose(overrides, tempfile.gettempdir())
     torch.manual_seed(SEED)
-    datamodule = instantiate(cfg.data)
+    datamodule = build_node(cfg, "data")
     net = build_net(cfg, datamodule)
     datamodule.setup()
     x, y = datamodule.splits["train"]
@@ -81,7 +79,7 @@ def compose_workload(overrides: list[str], epochs: int, device: str) -> Workload
         x=x.to(device),
         y=y.to(device),
         batch_size=cfg.data.batch_size,
-        optimizer=instantiate(cfg.optimizer),
+        optimizer=build_node(cfg, "optimizer"),
         precision=str(cfg.trainer.get("precision", "32-true")),
     )
 

@@ -19,7 +19,7 @@ import torch
 from zoo.analysis.attacks import robust_accuracy
 from zoo.cli.common import SOURCE_HELP, fraction, markdown_table, or_exit, positive_int
 from zoo.utils.plots import pyplot
-from zoo.utils.preprocessing import input_range, normalize
+from zoo.utils.preprocessing import PretrainedRecord, input_range, normalize
 
 
 def curves_figure(results: dict[str, dict[str, list[float]]], epsilons: list[float]) -> Any:
@@ -59,7 +59,7 @@ def held_out_inputs(source: str) -> tuple[torch.nn.Module, torch.Tensor, torch.T
 
     resolved = resolve(source)
     x, y = build_data(resolved.data).load_unit()["test"][:2]
-    return resolved.net, normalize(x, cast("dict[str, Any]", resolved.net.pretrained_cfg)), y
+    return resolved.net, normalize(x, cast(PretrainedRecord, resolved.net.pretrained_cfg)), y
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     results = {}
     for source in args.sources:
         net, x, y = or_exit(partial(held_out_inputs, source))
-        low, high = input_range(cast("dict[str, Any]", net.pretrained_cfg))
+        low, high = input_range(cast(PretrainedRecord, net.pretrained_cfg))
         results[source] = robust_accuracy(net, x, y, args.epsilons, low, high, args.steps)
     rows = [
         [name, kind, *values] for name, curves in results.items() for kind, values in curves.items()

@@ -16,7 +16,7 @@ import torch
 
 from zoo.analysis.feature_vis import visualize
 from zoo.cli.common import SOURCE_HELP, or_exit, positive_int
-from zoo.utils.preprocessing import input_range
+from zoo.utils.preprocessing import PretrainedRecord, input_range
 
 if TYPE_CHECKING:
     from zoo.blocks.heads import Head
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     net = or_exit(lambda: load_model(args.source))
-    low, high = input_range(cast("dict[str, Any]", net.pretrained_cfg))
+    low, high = input_range(cast(PretrainedRecord, net.pretrained_cfg))
     targets = args.targets or list(range(8 if args.layer else cast("Head", net.head).num_outputs))
     images = or_exit(lambda: visualize(net, targets, low, high, args.layer, args.steps))
     confidence = None

@@ -16,12 +16,12 @@ import csv
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import torch
 
 from zoo.cli.common import SOURCE_HELP, or_exit
-from zoo.utils.preprocessing import out_of_range, preprocess
+from zoo.utils.preprocessing import PretrainedRecord, out_of_range, preprocess
 from zoo.utils.safe_files import load_array
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def predict(
     from zoo.registry import load_model
 
     net = load_model(source)
-    record = cast("dict[str, Any]", net.pretrained_cfg)
+    record = cast(PretrainedRecord, net.pretrained_cfg)
     shape = record["input_shape"]
     if not hasattr(net, "head") or (shape and isinstance(shape[0], list)):
         raise ValueError(f"{source}: zoo-predict serves single-input models with an output head")

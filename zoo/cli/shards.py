@@ -26,9 +26,7 @@ def data_names() -> list[str]:
 def data_module(name: str, overrides: list[str]) -> Any:
     """The data module of `zoo/conf/data/<name>.yaml` with Hydra overrides (`target=parity`,
     `data.target=parity` or `paths.data_dir=...`), composed as train.py composes it."""
-    from hydra.utils import instantiate
-
-    from zoo.training.run import compose
+    from zoo.training.run import build_node, compose
 
     if name not in data_names():
         raise ValueError(f"--data {name!r}: no such data config; expected one of {data_names()}")
@@ -36,7 +34,7 @@ def data_module(name: str, overrides: list[str]) -> Any:
     overrides = [o if o.startswith(own) else f"data.{o}" for o in overrides]
     with tempfile.TemporaryDirectory() as output_dir:
         cfg = compose([f"data={name}", "~experiment", *overrides], output_dir)
-    return instantiate(cfg.data)
+    return build_node(cfg, "data")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,7 +4,7 @@ imported only when shards are written or read)."""
 
 from zoo.data.adding import AddingProblemDataModule
 from zoo.data.arrays import ArrayDataModule
-from zoo.data.base import InMemoryDataModule
+from zoo.data.base import InMemoryDataModule, LoaderOptions
 from zoo.data.batches import TensorBatches
 from zoo.data.digit_tones import DigitTonesDataModule
 from zoo.data.digits import DigitsDataModule
@@ -30,6 +30,7 @@ __all__ = [
     "GlyphsDataModule",
     "InMemoryDataModule",
     "KeyValueRetrievalDataModule",
+    "LoaderOptions",
     "RotatedDigitsDataModule",
     "SequenceTaskDataModule",
     "ShapesDataModule",

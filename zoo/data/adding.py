@@ -7,10 +7,15 @@ the first marked value across up to T steps. Predicting the mean (1.0) scores MS
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split, split_sizes
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 
 def adding_problem(count: int, length: int, generator: torch.Generator) -> Split:
@@ -27,7 +32,10 @@ def adding_problem(count: int, length: int, generator: torch.Generator) -> Split
 
 @register("data")
 class AddingProblemDataModule(InMemoryDataModule):
-    """Generated adding-problem splits of sequence length `length` (fixed by `seed`)."""
+    """Generated adding-problem splits of sequence length `length` (fixed by `seed`).
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`.
+    """
 
     problem = "regression"
     num_outputs = 1
@@ -38,11 +46,9 @@ class AddingProblemDataModule(InMemoryDataModule):
         length: int = 50,
         sizes: dict[str, int] | None = None,
         seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 1024,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        super().__init__(**loading)
         if length < 2:
             raise ValueError(f"data.length must be >= 2, got {length}")
         self.sizes = split_sizes(sizes, {"train": 10000, "val": 1000, "test": 2000})

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split
 from zoo.data.batches import TensorBatches
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 PROBLEMS = ("binary", "multilabel", "multiclass", "regression")
 NPZ_KEYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
@@ -93,6 +96,8 @@ class ArrayDataModule(InMemoryDataModule):
     `class_names` names the classes in the preprocessing record. `split_seed` seeds the
     validation split. Targets are served as class indices (long) for multiclass, 0/1 labels
     (long) for binary and multilabel, floats for regression.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`.
     """
 
     def __init__(
@@ -106,11 +111,9 @@ class ArrayDataModule(InMemoryDataModule):
         standardize: bool = True,
         class_names: Sequence[str] | None = None,
         split_seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 1024,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        super().__init__(**loading)
         given = {"train": train, "val": val, "test": test}
         arrays: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         for split, pair in given.items():

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
 import lightning.pytorch as L
 import torch
 
 from zoo.blocks.shapes import shape_spec
 from zoo.data.batches import TensorBatches
-from zoo.utils.preprocessing import make_record
+from zoo.utils.preprocessing import PretrainedRecord, make_record
 
 if TYPE_CHECKING:
     from lightning.pytorch.loops.progress import _ProcessedTracker
@@ -42,6 +42,23 @@ def epoch_processed(trainer: L.Trainer) -> int:
     return cast("_ProcessedTracker", trainer.fit_loop.epoch_progress.current).processed
 
 
+class LoaderOptions(TypedDict, total=False):
+    """How an in-memory data module batches its splits: the keyword arguments every one takes
+    after its own (`**loading`), passed on to `InMemoryDataModule.__init__`, whose defaults
+    hold unless a data module's docstring says otherwise.
+
+    `batch_size`: training samples per step (default 64); `None` trains on the whole split at
+    once (full-batch gradient descent). `eval_batch_size`: samples per validation and test
+    batch (default 1024). `drop_last`: training leaves out a last batch smaller than
+    `batch_size` (default `False`): too noisy a step, or a single sample that batch norm
+    cannot normalise.
+    """
+
+    batch_size: int | None
+    eval_batch_size: int
+    drop_last: bool
+
+
 def split_sizes(
     sizes: dict[str, int] | None, default: dict[str, int], key: str = "data.sizes"
 ) -> dict[str, int]:
@@ -66,6 +83,9 @@ class InMemoryDataModule(L.LightningDataModule):
     computed once and ride along (`attach_to_training`). `class_names`: one name per output
     class, when the outputs are classes.
 
+    `__init__` takes the loader options, `LoaderOptions`, by keyword; a subclass takes its own
+    arguments and then `**loading: Unpack[LoaderOptions]`, which it passes on.
+
     `spec()` tells a model config what the data looks like before anything is loaded;
     `preprocessing_record()` is what a trained model keeps of the data (`zoo.utils.preprocessing`).
     """
@@ -79,7 +99,7 @@ class InMemoryDataModule(L.LightningDataModule):
     standardize_dims: tuple[int, ...] | None = (0, 1, 2, 3)
 
     def __init__(
-        self, batch_size: int | None = 64, eval_batch_size: int = 1024, drop_last: bool = False
+        self, *, batch_size: int | None = 64, eval_batch_size: int = 1024, drop_last: bool = False
     ) -> None:
         super().__init__()
         if batch_size is not None and batch_size <= 0:
@@ -129,7 +149,7 @@ class InMemoryDataModule(L.LightningDataModule):
             "num_outputs": self.num_outputs,
         }
 
-    def preprocessing_record(self) -> dict[str, Any]:
+    def preprocessing_record(self) -> PretrainedRecord:
         """How raw samples become this data's model inputs (`zoo.utils.preprocessing.make_record`):
         the raw maximum, the training split's per-channel mean and std, problem, class names."""
         mean: Sequence[float] = (0.0,)

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split
 from zoo.data.digits import repeated_digit_splits
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 MODALITIES = ("image", "tone")
 
@@ -55,7 +59,10 @@ def tones(
 class DigitTonesDataModule(InMemoryDataModule):
     """`(*inputs, digit)` with the inputs of `modalities` in that order: `image` (1, 8, 8) in
     [0, 1] with half hidden, `tone` (1, tone_length). The digit split is the 40/10/50 split of
-    `DigitsDataModule`, so no test digit is seen in training."""
+    `DigitsDataModule`, so no test digit is seen in training.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`.
+    """
 
     num_outputs = 10
     standardize_dims = None
@@ -67,11 +74,9 @@ class DigitTonesDataModule(InMemoryDataModule):
         tone_length: int = 32,
         noise: float = 0.5,
         seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 1024,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        super().__init__(**loading)
         modalities = tuple(modalities)
         if not modalities or any(m not in MODALITIES for m in modalities):
             raise ValueError(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 TARGETS = {"digit": ("multiclass", 10), "parity": ("binary", 1)}
 CLASS_NAMES = {"digit": tuple("0123456789"), "parity": ("even", "odd")}
@@ -89,6 +94,8 @@ class DigitsDataModule(InMemoryDataModule):
     keeps them: e.g. a distillation transfer set without any 3 (Hinton et al. 2015, 3).
     `train_size` keeps that many training images (or that fraction), stratified: the small
     labelled sets of overfitting and label-efficiency experiments; val and test stay whole.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`.
     """
 
     input_shape = (1, 8, 8)
@@ -104,11 +111,9 @@ class DigitsDataModule(InMemoryDataModule):
         jitter: int = 0,
         held_out_classes: list[int] | None = None,
         train_size: int | float | None = None,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 1024,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        super().__init__(**loading)
         if not 0 <= jitter <= 2:
             raise ValueError(f"data.jitter must be 0, 1 or 2 pixels, got {jitter}")
         self.jitter, self.train_size = jitter, train_size

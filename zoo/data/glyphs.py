@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, copies, split_sizes
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split, copies, split_sizes
 from zoo.data.batches import ClassBalancedBatches
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 MAX_STROKES, POINTS_PER_STROKE = 4, 32
 
@@ -95,6 +99,9 @@ class GlyphsDataModule(InMemoryDataModule):
     """`(image, class)` for metric learning and one-shot tests: `classes` per split (disjoint),
     `samples_per_class` each. Training batches hold `classes_per_batch` classes with
     `batch_size / classes_per_batch` samples each, so every batch has positive pairs to learn from.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`;
+    here `batch_size` 128 by default.
     """
 
     problem = "metric"
@@ -105,17 +112,17 @@ class GlyphsDataModule(InMemoryDataModule):
         samples_per_class: int = 20,
         image_size: int = 20,
         seed: int = 0,
-        batch_size: int = 128,
         classes_per_batch: int = 32,
-        eval_batch_size: int = 1024,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        loading.setdefault("batch_size", 128)
+        super().__init__(**loading)
         self.classes = split_sizes(classes, {"train": 480, "val": 60, "test": 120}, "data.classes")
         if samples_per_class < 2:
             raise ValueError(f"data.samples_per_class must be >= 2, got {samples_per_class}")
         if image_size < 12:
             raise ValueError(f"data.image_size must be >= 12, got {image_size}")
+        batch_size = self.batch_size
         if batch_size is None or batch_size % classes_per_batch:
             raise ValueError(
                 f"data.batch_size={batch_size} must be a multiple of data.classes_per_batch="

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split, split_sizes
 from zoo.data.digits import check_fractions, load_digit_images, stratified_split
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 
 def make_mosaics(
@@ -28,6 +33,8 @@ class DigitMosaicsDataModule(InMemoryDataModule):
 
     Mosaics of each split are drawn only from that split's digits, so no test digit is seen
     in training.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`.
     """
 
     input_shape = (1, 16, 16)
@@ -42,11 +49,9 @@ class DigitMosaicsDataModule(InMemoryDataModule):
         val_fraction: float = 0.1,
         test_fraction: float = 0.5,
         split_seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 1024,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        super().__init__(**loading)
         check_fractions(val_fraction, test_fraction)
         self.sizes = split_sizes(sizes, {"train": 6000, "val": 1000, "test": 2000})
         self.val_fraction, self.test_fraction, self.split_seed = (

@@ -5,10 +5,15 @@ squeeze every pair into one vector."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split, split_sizes
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 
 def retrieval_task(
@@ -25,7 +30,10 @@ def retrieval_task(
 
 @register("data")
 class KeyValueRetrievalDataModule(InMemoryDataModule):
-    """(items, query) -> value; chance accuracy is 1 / num_values."""
+    """(items, query) -> value; chance accuracy is 1 / num_values.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`.
+    """
 
     problem = "multiclass"
     standardize_dims = None
@@ -37,11 +45,9 @@ class KeyValueRetrievalDataModule(InMemoryDataModule):
         num_pairs: int = 16,
         sizes: dict[str, int] | None = None,
         seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 1024,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        super().__init__(**loading)
         if not 1 <= num_pairs <= num_keys:
             raise ValueError(
                 f"data.num_pairs must lie in [1, num_keys={num_keys}], got {num_pairs}"

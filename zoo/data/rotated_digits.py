@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split
 from zoo.data.digits import repeated_digit_splits
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 # name -> (problem, outputs)
 TARGETS = {
@@ -41,7 +45,10 @@ class RotatedDigitsDataModule(InMemoryDataModule):
     tensors; a single target makes a plain single-task problem (`targets=[digit]`: 10 classes,
     integer labels, 4x the images of `DigitsDataModule` with `copies=4`). `missing` hides that fraction of each training
     target (NaN), for tasks that must mask absent labels. The digit split is the 40/10/50 split
-    of `DigitsDataModule`."""
+    of `DigitsDataModule`.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`.
+    """
 
     input_shape = (1, 8, 8)
     problem = "multitask"
@@ -53,11 +60,9 @@ class RotatedDigitsDataModule(InMemoryDataModule):
         copies: int = 4,
         missing: float = 0.0,
         seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 1024,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        super().__init__(**loading)
         self.targets = tuple(targets)
         if not self.targets or any(t not in TARGETS for t in self.targets):
             raise ValueError(

@@ -7,13 +7,16 @@ lengths than training (`test_lengths`) to show how each model extrapolates.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split, split_sizes
 from zoo.patterns.seq2seq import BOS, EOS, PAD
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 FIRST_SYMBOL = EOS + 1
 TASKS = ("reverse", "sort", "copy")
@@ -48,7 +51,11 @@ def make_pairs(
 
 @register("data")
 class SequenceTaskDataModule(InMemoryDataModule):
-    """Reverse / sort / copy with train and val lengths in `lengths`, test in `test_lengths`."""
+    """Reverse / sort / copy with train and val lengths in `lengths`, test in `test_lengths`.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`;
+    here `eval_batch_size` 512 by default.
+    """
 
     problem = "seq2seq"
     standardize_dims = None
@@ -61,11 +68,10 @@ class SequenceTaskDataModule(InMemoryDataModule):
         test_lengths: tuple[int, int] = (4, 20),
         sizes: dict[str, int] | None = None,
         seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 512,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        loading.setdefault("eval_batch_size", 512)
+        super().__init__(**loading)
         if task not in TASKS:
             raise ValueError(f"data.task={task!r}: expected one of {TASKS}")
         for key, (low, high) in (("lengths", lengths), ("test_lengths", test_lengths)):

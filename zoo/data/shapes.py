@@ -4,10 +4,15 @@ needs the whole shape around it (context) and its exact edge (detail)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, split_sizes
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split, split_sizes
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 SHAPES = ("background", "disc", "square", "triangle")
 
@@ -44,7 +49,11 @@ def draw_shapes(
 
 @register("data")
 class ShapesDataModule(InMemoryDataModule):
-    """Segmentation of generated shapes: `(image, per-pixel label)` batches, 4 classes."""
+    """Segmentation of generated shapes: `(image, per-pixel label)` batches, 4 classes.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`;
+    here `eval_batch_size` 500 by default.
+    """
 
     problem = "segmentation"
     num_outputs = len(SHAPES)
@@ -57,11 +66,10 @@ class ShapesDataModule(InMemoryDataModule):
         noise: float = 0.2,
         sizes: dict[str, int] | None = None,
         seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 500,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        loading.setdefault("eval_batch_size", 500)
+        super().__init__(**loading)
         if image_size < 16 or max_shapes < 1 or noise < 0:
             raise ValueError(
                 "data.image_size must be >= 16, data.max_shapes >= 1 and data.noise >= 0, got "

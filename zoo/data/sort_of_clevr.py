@@ -10,11 +10,15 @@ A question is a 12-d vector: one-hot colour of the object asked about (6), one-h
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split, copies, split_sizes
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split, copies, split_sizes
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 COLOURS = torch.tensor(
     [[1.0, 0, 0], [0, 0.8, 0], [0, 0, 1.0], [1.0, 0.55, 0], [0.5, 0.5, 0.5], [1.0, 1.0, 0]]
@@ -161,6 +165,9 @@ class SortOfClevrDataModule(InMemoryDataModule):
     relation-network experiments of Santoro et al.; `object_order="shuffled"` hides which
     object is which slot (a relation network does not care; an MLP over the slots does).
     `questions` asks `"both"` kinds, or only the `"relational"` or `"non_relational"` ones.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`;
+    here `eval_batch_size` 512 by default.
     """
 
     problem = "multiclass"
@@ -178,11 +185,10 @@ class SortOfClevrDataModule(InMemoryDataModule):
         object_order: str = "sorted",
         questions: str = "both",
         seed: int = 0,
-        batch_size: int | None = 64,
-        eval_batch_size: int = 512,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        loading.setdefault("eval_batch_size", 512)
+        super().__init__(**loading)
         if image_size < 16:
             raise ValueError(f"data.image_size must be >= 16, got {image_size}")
         self.scenes = split_sizes(scenes, {"train": 6000, "val": 500, "test": 1000}, "data.scenes")

@@ -28,7 +28,7 @@ from zoo.blocks.shapes import shape_spec
 from zoo.data.base import overfitting
 from zoo.data.shards import import_litdata, read_metadata
 from zoo.utils.builder import register
-from zoo.utils.preprocessing import make_record
+from zoo.utils.preprocessing import PretrainedRecord, make_record
 
 
 class ToModelInputs:
@@ -109,7 +109,7 @@ class StreamingDataModule(L.LightningDataModule):
             "num_outputs": self.num_outputs,
         }
 
-    def preprocessing_record(self) -> dict[str, Any]:
+    def preprocessing_record(self) -> PretrainedRecord:
         """How raw samples become this data's model inputs (`zoo.utils.preprocessing.make_record`),
         from `shards.json` alone: the training split's statistics stored with the shards."""
         meta = self.metadata

@@ -7,11 +7,15 @@ files to put where.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, Split
+from zoo.data.base import InMemoryDataModule, LoaderOptions, Split
 from zoo.utils.builder import register
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 # name -> (torchvision class, folder it expects under root, files it needs, input shape)
 DATASETS = {
@@ -73,7 +77,11 @@ class DatasetUnavailableError(RuntimeError):
 
 @register("data")
 class TorchvisionDataModule(InMemoryDataModule):
-    """A torchvision classification dataset: train split minus `val_size` held out, test split."""
+    """A torchvision classification dataset: train split minus `val_size` held out, test split.
+
+    Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`;
+    here `batch_size` 128 and `eval_batch_size` 2048 by default.
+    """
 
     problem = "multiclass"
     num_outputs = 10
@@ -88,11 +96,11 @@ class TorchvisionDataModule(InMemoryDataModule):
         download: bool = True,
         val_size: int = 5000,
         split_seed: int = 0,
-        batch_size: int | None = 128,
-        eval_batch_size: int = 2048,
-        drop_last: bool = False,
+        **loading: Unpack[LoaderOptions],
     ) -> None:
-        super().__init__(batch_size, eval_batch_size, drop_last)
+        loading.setdefault("batch_size", 128)
+        loading.setdefault("eval_batch_size", 2048)
+        super().__init__(**loading)
         if name not in DATASETS:
             raise ValueError(f"data.name={name!r}: expected one of {sorted(DATASETS)}")
         self.name, self.data_dir, self.download = name, Path(data_dir), download

@@ -18,7 +18,7 @@ from torch import nn
 
 from zoo.utils.atomic import atomic_path, write_text_atomic
 from zoo.utils.builder import build_model
-from zoo.utils.preprocessing import default_record
+from zoo.utils.preprocessing import PretrainedRecord, default_record
 
 CONFIG, WEIGHTS, CARD = "config.json", "model.safetensors", "card.json"
 
@@ -133,13 +133,18 @@ class ModelFiles:
 
         return load(self.weights)
 
-    def record(self, model: nn.Module | None = None) -> dict[str, Any]:
-        """The preprocessing record saved in the config (or `model`'s default one), with the
-        card."""
-        record = self.config.get("pretrained_cfg")
-        if record is None:
-            record = default_record(model, self.config["model"]) if model is not None else {}
-        return {**record, "card": self.card}
+    def record(self, model: nn.Module | None = None) -> PretrainedRecord:
+        """The preprocessing record saved in the config (or `model`'s default one, else the
+        defaults), with the card; a stored record with unknown keys is refused naming them."""
+        stored = self.config.get("pretrained_cfg")
+        if stored is not None:
+            where = f"{self.directory / CONFIG}: pretrained_cfg"
+            record = PretrainedRecord.from_dict(stored, where=where)
+        elif model is not None:
+            record = default_record(model, self.config["model"])
+        else:
+            record = PretrainedRecord()
+        return record.with_changes(card=self.card)
 
 
 def read_model_files(directory: str | Path) -> ModelFiles:
@@ -191,7 +196,7 @@ def num_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _stored_record(directory: Path, model: nn.Module | None = None) -> dict[str, Any]:
+def _stored_record(directory: Path, model: nn.Module | None = None) -> PretrainedRecord:
     """The record saved in a model directory's config.json (or the model's default one), with
     the directory's card, read without the weights."""
     card = read_card(directory)
@@ -240,8 +245,9 @@ def save_pretrained(
             f"it, e.g. save_pretrained(net, dir, config={{'_target_': "
             f"'{type(model).__module__}.{name}', ...}})"
         )
-    record = dict(getattr(model, "pretrained_cfg", None) or default_record(model, config))
-    card = {**(record.pop("card", None) or {}), **(card or {})}
+    carried = getattr(model, "pretrained_cfg", None) or default_record(model, config)
+    record = PretrainedRecord.from_dict(carried, where=f"{type(model).__name__}.pretrained_cfg")
+    card = {**(record.card or {}), **(card or {})}
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     # Each file is replaced whole, and the card, which holds the weights' sha256, comes last:
@@ -250,7 +256,8 @@ def save_pretrained(
     with atomic_path(directory / WEIGHTS) as weights:
         save_file(state, weights)
         card |= {"num_params": num_params(model), "sha256": sha256(weights)}
-    config_text = json.dumps({"model": config, "pretrained_cfg": record}, indent=2) + "\n"
+    stored = record.with_changes(card=None).to_dict()  # the card is card.json
+    config_text = json.dumps({"model": config, "pretrained_cfg": stored}, indent=2) + "\n"
     write_text_atomic(directory / CONFIG, config_text)
     card["config_sha256"] = hashlib.sha256(config_text.encode()).hexdigest()
     write_text_atomic(directory / CARD, json.dumps(card, indent=2) + "\n")

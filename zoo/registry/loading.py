@@ -16,13 +16,16 @@ import torch
 from torch import nn
 
 from zoo.patterns.interface import HasHead
+from zoo.registry.adapt import adapt_input_conv, first_conv, fit_to_data
 from zoo.registry.files import (
     CONFIG,
     MAX_CONFIG_BYTES,
+    ModelFiles,
     _shape,
     _state_differences,
     _stored_record,
     load_weights,
+    read_card,
     read_config,
     read_model_files,
     warn_if_newer,
@@ -30,6 +33,7 @@ from zoo.registry.files import (
 from zoo.registry.names import _weights_dir, list_models, weights_name
 from zoo.training.presets import override, preset_config
 from zoo.utils.builder import build_model, register
+from zoo.utils.preprocessing import PretrainedRecord
 from zoo.utils.safe_files import load_checkpoint_file
 
 MAX_NEW_ELEMENTS = 1 << 28
@@ -37,12 +41,13 @@ MAX_NEW_ELEMENTS = 1 << 28
 `strict=False`, buffers the file does not store): 2^28 numbers, 1 GiB of float32."""
 
 
-def get_pretrained_cfg(name: str) -> dict[str, Any]:
-    """The preprocessing record of weights named `name` (`zoo.utils.preprocessing`: input_shape,
-    raw_max, mean, std, problem, class_names) with their `card`, read without loading the
-    weights. For an architecture: the record a fresh `create_model(name)` carries."""
+def get_pretrained_cfg(name: str) -> PretrainedRecord:
+    """The preprocessing record of weights named `name` (a `PretrainedRecord`, see
+    `zoo.utils.preprocessing`: input_shape, raw_max, threshold, mean, std, problem,
+    class_names) with their `card`, read without loading the weights. For an architecture:
+    the record a fresh `create_model(name)` carries."""
     if name in list_models():
-        return cast(dict[str, Any], create_model(name).pretrained_cfg)
+        return cast(PretrainedRecord, create_model(name).pretrained_cfg)
     return _stored_record(_weights_dir(name))
 
 
@@ -51,8 +56,12 @@ def model_config(name: str, **overrides: Any) -> dict[str, Any]:
     an architecture's preset or the exact config of weights named `name`."""
     if name in list_models():
         return preset_config(name, overrides)
-    config = read_config(_weights_dir(name))["model"]
-    return override(config, overrides)
+    directory = _weights_dir(name)
+    stored = read_config(directory)
+    architecture = read_card(directory).get("architecture")
+    record = stored.get("pretrained_cfg") or {}
+    config, rest, _ = fit_to_data(stored["model"], record, architecture, overrides)
+    return override(config, rest)
 
 
 def create_model(
@@ -77,7 +86,11 @@ def create_model(
     `dropout=0.1`, `backbone__hidden=[32]`, `backbone___args___1__dropout=0.1`,
     `**{"backbone._args_.1.dropout": 0.1}`. With pretrained weights, a changed shape fails
     unless `strict=False`, which re-initialises the layers that no longer fit and warns which
-    keys it adapted. Returns the model, carrying `zoo_config` and `pretrained_cfg`.
+    keys it adapted. Weights take new data as timm's do: `input_shape`, `in_channels`,
+    `image_size` or `num_classes` rework the widths their preset takes from the data
+    (`zoo.registry.adapt.fit_to_data`), and the first convolution's weight is adapted to the
+    new channels (`adapt_input_conv`). Returns the model, carrying `zoo_config` and
+    `pretrained_cfg`.
     """
     if kwargs.get("num_classes") == 0:  # timm's convention: the pooled features, no head
         del kwargs["num_classes"]
@@ -97,15 +110,25 @@ def create_model(
     if pretrained:
         return from_pretrained(directory, strict=strict, **kwargs)
     files = read_model_files(directory)
-    config = override(files.config["model"], kwargs)
+    config, changes = _fitted_config(files, kwargs)
     model = _build_to_load(config, files.shapes(), strict, source=directory / CONFIG)
-    record = files.record(model)
-    record.pop("card")
-    _carry(model, record)
+    _carry(model, files.record(model).with_changes(**changes, card=None))
     return model
 
 
-def _carry(model: nn.Module, record: dict[str, Any]) -> None:
+def _fitted_config(
+    files: ModelFiles, overrides: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The config of weights read in `files` for the data `overrides` describe (widths the
+    preset takes from the data worked out again: `fit_to_data`), other overrides applied; and
+    what changes in their preprocessing record."""
+    record = files.config.get("pretrained_cfg") or {}
+    architecture = files.card.get("architecture")
+    config, rest, changes = fit_to_data(files.config["model"], record, architecture, overrides)
+    return override(config, rest), changes
+
+
+def _carry(model: nn.Module, record: PretrainedRecord) -> None:
     """Set `model.pretrained_cfg` to the preprocessing `record`: `nn.Module` types its
     attributes as tensors and modules, so this plain value is set by name."""
     setattr(model, "pretrained_cfg", record)  # noqa: B010 (typed as Tensor | Module otherwise)
@@ -115,8 +138,9 @@ def load_state(
     model: nn.Module, state: Mapping[str, torch.Tensor], strict: bool = True
 ) -> list[str]:
     """Copy `state` into `model`. Strict: every key and shape must match, else nothing is
-    loaded. Not strict: mismatched or missing entries keep their fresh initialisation;
-    returns (and warns about) the keys adapted."""
+    loaded. Not strict: the first convolution's weight takes another number of input channels
+    as timm adapts it (`adapt_input_conv`), other mismatched or missing entries keep their
+    fresh initialisation; returns (and warns, in one line, about) the keys re-initialised."""
     own = model.state_dict()
     details = _state_differences(own, state)
     if strict and details:
@@ -124,17 +148,32 @@ def load_state(
             f"weights do not fit {type(model).__name__} ({'; '.join(details)}); nothing was "
             "loaded. Pass strict=False to re-initialise what does not fit."
         )
+    state, note = _adapt_channels(model, own, state)
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     reshaped = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
     fitting = {k: v for k, v in state.items() if k in own and k not in reshaped}
     model.load_state_dict(fitting, strict=False)
     adapted = sorted([*missing, *reshaped])
-    if adapted:
-        warnings.warn(
-            f"re-initialised (not loaded): {adapted}; ignored: {unexpected}", stacklevel=3
-        )
+    if adapted or note:  # one line: what was re-initialised, ignored and adapted
+        said = [f"re-initialised (not loaded): {adapted}", f"ignored: {unexpected}", note]
+        warnings.warn("; ".join(s for s in said if not s.endswith(": []") and s), stacklevel=3)
     return adapted
+
+
+def _adapt_channels(
+    model: nn.Module, own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]
+) -> tuple[Mapping[str, torch.Tensor], str]:
+    """`state` with the weight of `model`'s first convolution adapted to the model's input
+    channels (`adapt_input_conv`) when only they differ, and a note saying so ("" if not)."""
+    key = first_conv(model)
+    if key is None or key not in own or key not in state:
+        return state, ""
+    new, old = own[key].shape, state[key].shape
+    if new == old or len(new) != len(old) or (new[0], *new[2:]) != (old[0], *old[2:]):
+        return state, ""
+    adapted = {**state, key: adapt_input_conv(new[1], state[key])}
+    return adapted, f"adapted {key} from {old[1]} to {new[1]} input channels (timm's rule)"
 
 
 def from_pretrained(
@@ -151,11 +190,11 @@ def from_pretrained(
     config as in `create_model`; `strict` as there."""
     files = read_model_files(directory)  # card, config and weights read once, each checked
     warn_if_newer(files.card, files.directory)
-    config = override(files.config["model"], overrides)
+    config, changes = _fitted_config(files, overrides)
     source = files.directory / CONFIG
     model = _build_to_load(config, files.shapes(), strict, allowed, source=source)
     load_state(model, files.state(), strict=strict)
-    _carry(model, files.record(model))
+    _carry(model, files.record(model).with_changes(**changes))
     return model.eval()
 
 
@@ -224,11 +263,11 @@ def model_of_checkpoint(
     load_state(model, state, strict=strict)
     stored = record.get("pretrained_cfg") or _record_of_run_data(record.get("run"))
     if stored:
-        _carry(model, dict(stored))
+        _carry(model, PretrainedRecord.from_dict(stored, where=f"{path}: pretrained_cfg"))
     return model.eval()
 
 
-def _record_of_run_data(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _record_of_run_data(run: Mapping[str, Any] | None) -> PretrainedRecord | None:
     """The preprocessing record of a run's data, for checkpoints written before records were
     saved with them (None if the data cannot be built here)."""
     data = (run or {}).get("data")
@@ -237,12 +276,13 @@ def _record_of_run_data(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
     from zoo.utils.builder import build
 
     try:
-        return build(data, kinds=("data",), where="run.data").preprocessing_record()
+        record = build(data, kinds=("data",), where="run.data").preprocessing_record()
     except (OSError, RuntimeError, ValueError) as error:
         warnings.warn(
             f"no preprocessing record: the run's data cannot be built ({error})", stacklevel=3
         )
         return None
+    return PretrainedRecord.from_dict(record, where="run.data: preprocessing_record()")
 
 
 def _build_to_load(

@@ -11,6 +11,7 @@ from torch import nn
 
 from zoo.registry.loading import load_model, model_of_checkpoint
 from zoo.utils.builder import build, locate
+from zoo.utils.preprocessing import PretrainedRecord
 from zoo.utils.safe_files import load_checkpoint_file
 
 
@@ -39,7 +40,7 @@ def resolve(source: str, data_dir: str | None = None) -> Source:
         data, task = run.get("data"), run.get("task")
     else:
         net = load_model(source)
-        card = cast(dict[str, Any], net.pretrained_cfg)["card"]
+        card = cast(PretrainedRecord, net.pretrained_cfg).card or {}
         data, task = card.get("data"), card.get("task")
     if not data or not task:
         raise ValueError(f"{source} does not say which data and task it was trained with")

@@ -12,6 +12,7 @@ from torch import nn
 from torchmetrics import MetricCollection
 
 from zoo.tasks.random_states import random_states, restore_random_states
+from zoo.utils.preprocessing import PretrainedRecord
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -19,11 +20,17 @@ if TYPE_CHECKING:
     class CarriesRecord(Protocol):
         """A net with the preprocessing record of the data it was trained on."""
 
-        pretrained_cfg: dict[str, Any]
+        pretrained_cfg: PretrainedRecord
 
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., torch.optim.lr_scheduler.LRScheduler]
+
+
+def _plain_record(record: Any) -> Any:
+    """A net's preprocessing record as a checkpoint stores it: plain values (`to_dict()`), which
+    a tensors-only load reads back; anything else as it is."""
+    return record.to_dict() if isinstance(record, PretrainedRecord) else record
 
 
 class ZooTask(L.LightningModule):
@@ -184,13 +191,14 @@ class ZooTask(L.LightningModule):
         }
 
     @classmethod
-    def record_for(cls, datamodule: Any) -> dict[str, Any]:
+    def record_for(cls, datamodule: Any) -> PretrainedRecord:
         """The preprocessing record a net trained by this task on `datamodule` carries: the
         data's, with the problem the task's outputs answer when it is not the data's labels
         (`produces`: a reconstruction, samples, a density)."""
-        record = datamodule.preprocessing_record()
+        where = f"{type(datamodule).__name__}.preprocessing_record()"
+        record = PretrainedRecord.from_dict(datamodule.preprocessing_record(), where=where)
         if cls.produces is not None:
-            record |= {"problem": cls.produces, "class_names": None}
+            record = record.with_changes(problem=cls.produces, class_names=None)
         return record
 
     def record_preprocessing(self) -> None:
@@ -206,7 +214,7 @@ class ZooTask(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["zoo"] = {
             "model": getattr(self.net, "zoo_config", None),
-            "pretrained_cfg": getattr(self.net, "pretrained_cfg", None),
+            "pretrained_cfg": _plain_record(getattr(self.net, "pretrained_cfg", None)),
             "run": self.run_config,
             "command": self.command,
             "random_states": random_states(),

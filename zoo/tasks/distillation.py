@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from zoo.blocks.features import tap_features
-from zoo.patterns.teacher_student import HoldsFrozen
+from zoo.blocks.frozen import HoldsFrozen
 from zoo.tasks.distill_losses import HintLoss, distillation_loss
 from zoo.tasks.supervised import SupervisedTask
 from zoo.utils.builder import register

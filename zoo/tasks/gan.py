@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from zoo.analysis.judge import judge_samples
-from zoo.patterns.teacher_student import HoldsFrozen
+from zoo.blocks.frozen import HoldsFrozen
 from zoo.tasks.base import ZooTask
 from zoo.tasks.gan_losses import discriminator_loss, generator_loss
 from zoo.utils.builder import register

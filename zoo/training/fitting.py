@@ -13,6 +13,10 @@ from zoo.training.checks import ConfigError, check_input_shape, check_model_fits
 from zoo.training.presets import PRESETS, preset_config, preset_names
 from zoo.utils.preprocessing import as_lists
 
+START_FROM = "zoo.registry.start_from"
+"""Loads a model config's `init_from` weights; named, as a task names its teacher, so that the
+engine does not import the registry above it."""
+
 
 def choice(group: str) -> str | None:
     """The config chosen for `group` in the current Hydra run (`model=cnn` -> "cnn")."""
@@ -71,11 +75,10 @@ def _inputs(shape: Any) -> list[Any]:
 def build_net(cfg: DictConfig, datamodule: Any) -> Any:
     """The network of `cfg.model`, shapes read from the data (`cfg.data_spec` is set to
     `datamodule.spec()` first), checked against the data; a ConfigError otherwise."""
-    from hydra.utils import instantiate
     from omegaconf import open_dict
 
     from zoo.blocks.shapes import ShapeError
-    from zoo.utils.builder import build_model
+    from zoo.utils.builder import build, build_model
 
     with open_dict(cfg):
         cfg.pop("data_spec", None)
@@ -94,7 +97,7 @@ def build_net(cfg: DictConfig, datamodule: Any) -> Any:
         net = build_model(config)
         # pretrained weights for a part (`model.init_from`) come from the registry, named as a
         # target as a task's teacher is: the engine does not import the layer above it
-        net = instantiate({"_target_": "zoo.registry.start_from"}, model=net)
+        net = build({"_target_": START_FROM}, allowed=(START_FROM,), model=net)
     except ShapeError as error:
         raise width_error(error, config) from error
     except (ValueError, TypeError) as error:

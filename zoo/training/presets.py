@@ -1,12 +1,18 @@
-"""Model presets as plain configs, without Hydra: `zoo/conf/model/<arch>.yaml` with its
-`defaults:` list applied, the data it describes filled in (`data_spec`), and keyword overrides
-that reach any key, inside `_args_` lists too. `zoo.create_model` builds from these; `import
-zoo` + `create_model` stays free of Hydra (omegaconf alone resolves the interpolations)."""
+"""Model presets as plain configs: `zoo/conf/model/<arch>.yaml` with its `defaults:` list
+applied, the data it describes filled in (`data_spec`), and keyword overrides that reach any
+key, inside `_args_` lists too. `zoo.create_model` builds from these.
+
+Why not Hydra's compose API here: `import zoo` + `create_model` must stay free of Hydra (its
+import costs a second, and a test keeps it out), and Hydra's compose needs its global state,
+which a user's own `@hydra.main` application already holds. `_compose` applies a defaults list
+with omegaconf alone; `tests/test_hub.py` keeps it equal to Hydra's compose for every preset.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,6 +22,9 @@ from zoo.utils.preprocessing import as_lists
 PRESETS = Path(__file__).parents[1] / "conf" / "model"
 # keyword arguments of create_model that describe the data (the `data_spec` a preset reads)
 SPEC_KEYS = ("input_shape", "in_channels", "in_features", "image_size", "num_outputs")
+SPEC_READ = re.compile(
+    r"\bdata_spec\.(\w+)"
+)  # inside an interpolation: ${oc.select:data_spec.x,..}
 
 
 def preset_names() -> list[str]:
@@ -70,8 +79,7 @@ def _nest(package: str, node: Any) -> dict[str, Any]:
 def _data_spec(kwargs: dict[str, Any], preset: Mapping[str, Any]) -> dict[str, Any]:
     """Move the keyword arguments that describe the data into a `data_spec` the preset reads
     (`${oc.select:data_spec.input_shape,...}`); those it does not read stay config overrides."""
-    text = json.dumps(preset)
-    reads = {key for key in SPEC_KEYS if f"data_spec.{key}" in text}
+    reads = set(SPEC_KEYS) & set(spec_reads(preset))
     spec: dict[str, Any] = dict(kwargs.pop("data_spec", None) or {})
     if "problem" in kwargs:
         spec["problem"] = kwargs.pop("problem")
@@ -82,6 +90,17 @@ def _data_spec(kwargs: dict[str, Any], preset: Mapping[str, Any]) -> dict[str, A
     for key in reads & (set(kwargs) - {"input_shape", "num_classes"}):
         spec[key] = kwargs.pop(key)
     return spec
+
+
+def spec_reads(node: Any) -> Iterator[str]:
+    """The `data_spec` keys that the interpolations in a config's values read."""
+    if isinstance(node, Mapping):
+        node = list(node.values())
+    if isinstance(node, list):
+        for value in node:
+            yield from spec_reads(value)
+    elif isinstance(node, str) and "${" in node:
+        yield from SPEC_READ.findall(node)
 
 
 def head_for(preset: dict[str, Any], problem: str | None) -> dict[str, Any]:

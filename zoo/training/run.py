@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from zoo.training.checks import ConfigError, check_config
 from zoo.training.fitting import build_net, does_not_fit
+from zoo.utils import builder
 from zoo.utils.atomic import write_text_atomic
 
 if TYPE_CHECKING:
@@ -40,11 +41,31 @@ def compose(overrides: list[str], output_dir: str | Path, conf_dir: Path = CONF)
     return cfg
 
 
-def instantiate_group(node: DictConfig | None) -> list[Any]:
-    """Build every entry of a callbacks/logger mapping; entries set to null are dropped."""
-    from hydra.utils import instantiate
+def build_node(cfg: DictConfig, key: str, **built: Any) -> Any:
+    """The object the run config's `key` describes (`data`, `optimizer`, `trainer`), built by
+    the one builder (`zoo.utils.builder.build`) that every loader uses. The run config is the
+    user's own (their command line and config folders), so it may name any public callable,
+    as Hydra allows; `built` are keyword arguments already built (a task's network)."""
+    config = OmegaConf.to_container(OmegaConf.select(cfg, key), resolve=True)
+    return build_run_object(config, key, **built)
 
-    return [instantiate(entry) for entry in (node or {}).values() if entry is not None]
+
+def build_run_object(config: Any, key: str, **built: Any) -> Any:
+    """`config` built for the run config's `key`; a target or argument the callee refuses
+    (a ValueError or TypeError raised as it is called) is the user's: a ConfigError naming
+    `key`."""
+    try:
+        return builder.build(config, builder.KINDS, builder.EVERY_PACKAGE, key, **built)
+    except builder.UnsafeConfigError as error:  # names the key itself
+        raise ConfigError(str(error), key=key) from error
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{key}: {error}", key=key) from error
+
+
+def build_group(cfg: DictConfig, key: str) -> list[Any]:
+    """Every entry of a callbacks/logger mapping, built; entries set to null are dropped."""
+    entries = cfg.get(key) or {}
+    return [build_node(cfg, f"{key}.{name}") for name, node in entries.items() if node is not None]
 
 
 def run_callbacks(cfg: DictConfig) -> list[Any]:
@@ -54,7 +75,7 @@ def run_callbacks(cfg: DictConfig) -> list[Any]:
 
     from zoo.callbacks.safeguards import GracefulStop, StopOnNonFiniteLoss
 
-    callbacks = instantiate_group(cfg.get("callbacks"))
+    callbacks = build_group(cfg, "callbacks")
     if not cfg.trainer.get("enable_progress_bar", True):
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
@@ -89,30 +110,32 @@ def command_line() -> str | None:
 def build(cfg: DictConfig) -> tuple[Any, Any, Any]:
     """Data module, task (network inside) and trainer, checked against each other. The
     model config reads the data's shapes from `cfg.data_spec`, set here from the data."""
-    from hydra.utils import get_class, instantiate
-
-    datamodule = instantiate(cfg.data)
+    datamodule = build_node(cfg, "data")
     load_data(datamodule)
     net = build_net(cfg, datamodule)
     try:  # the task states what it needs of the net: a wrong kind of model is the user's choice
-        cast("type[ZooTask]", get_class(cfg.task._target_)).check_net(net)
+        task_class = builder.locate(cfg.task._target_, builder.KINDS, builder.EVERY_PACKAGE, "task")
+        cast("type[ZooTask]", task_class).check_net(net)
     except TypeError as error:
         raise does_not_fit(cfg, datamodule, str(error)) from error
-    scheduler = instantiate(cfg.scheduler) if cfg.get("scheduler") else None
-    task = instantiate(cfg.task, net=net, optimizer=instantiate(cfg.optimizer), scheduler=scheduler)
+    scheduler = build_node(cfg, "scheduler") if cfg.get("scheduler") else None
+    task = build_node(
+        cfg, "task", net=net, optimizer=build_node(cfg, "optimizer"), scheduler=scheduler
+    )
     task.run_config = OmegaConf.to_container(cfg, resolve=True)
     task.command = command_line()
     trainer_cfg, speedups = split_trainer_options(cfg.trainer)
-    trainer_cfg.log_every_n_steps = log_interval(trainer_cfg, datamodule)
-    trainer = instantiate(
+    trainer_cfg["log_every_n_steps"] = log_interval(trainer_cfg, datamodule)
+    trainer = build_run_object(
         trainer_cfg,
+        "trainer",
         callbacks=[*run_callbacks(cfg), *speedups],
-        logger=instantiate_group(cfg.get("logger")) or False,
+        logger=build_group(cfg, "logger") or False,
     )
     return datamodule, task, trainer
 
 
-def log_interval(trainer: DictConfig, datamodule: Any) -> int:
+def log_interval(trainer: dict[str, Any], datamodule: Any) -> int:
     """`trainer.log_every_n_steps`, at most the steps of one epoch when they are known (in-memory
     data): metrics are logged per epoch, and Lightning warns when an epoch is shorter."""
     every = trainer.get("log_every_n_steps", 50)
@@ -136,14 +159,14 @@ def load_data(datamodule: Any) -> None:
             raise ConfigError(f"data: {error}", key="data") from None
 
 
-def split_trainer_options(trainer: DictConfig) -> tuple[DictConfig, list[Any]]:
+def split_trainer_options(trainer: DictConfig) -> tuple[dict[str, Any], list[Any]]:
     """The Lightning Trainer's config, and the callback that applies the zoo's own trainer
     options (`channels_last`, `compile`: `zoo.callbacks.speedups.Speedups`) if any is on."""
     from zoo.callbacks.speedups import Speedups
 
     rest = cast(dict[str, Any], OmegaConf.to_container(trainer, resolve=True))
     options = {key: rest.pop(key) for key in ZOO_TRAINER_OPTIONS if key in rest}
-    return OmegaConf.create(rest), [Speedups(**options)] if any(options.values()) else []
+    return rest, [Speedups(**options)] if any(options.values()) else []
 
 
 def check_writable(output_dir: Path) -> None:

@@ -29,6 +29,10 @@ _PROVIDERS = {
 Lightning)."""
 _REGISTERED: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
 CONFIG_KEYS = ("_target_", "_args_", "_partial_")
+EVERY_PACKAGE = ("",)
+"""`allowed=EVERY_PACKAGE`: any public callable, as Hydra's `instantiate` allows. Only for a
+config the user wrote themselves (a training run's command line and config folders), never for
+one read from a file."""
 
 
 class UnsafeConfigError(ValueError):
@@ -144,12 +148,16 @@ def build(
     kinds: tuple[str, ...] = ("model",),
     allowed: tuple[str, ...] = (),
     where: str = "config",
+    **built: Any,
 ) -> Any:
     """Recursively call every `_target_` in `config` (dicts, lists, values) that `locate`
     admits; returns the built object, other values as they are. Every target is checked
-    before anything is called, so a refused config runs nothing."""
+    before anything is called, so a refused config runs nothing. `built` are keyword arguments
+    of the outermost call that are objects already (a task's network, a trainer's callbacks)."""
     check(config, kinds, allowed, where)
-    return _build(config, kinds, allowed)
+    if built and not (isinstance(config, Mapping) and "_target_" in config):
+        raise TypeError(f"{where}: keyword arguments {sorted(built)} need a config with a _target_")
+    return _build(config, kinds, allowed, built)
 
 
 def check(
@@ -189,12 +197,18 @@ def check(
     locate(target, kinds, allowed, where)
 
 
-def _build(config: Any, kinds: tuple[str, ...], allowed: tuple[str, ...]) -> Any:
+def _build(
+    config: Any,
+    kinds: tuple[str, ...],
+    allowed: tuple[str, ...],
+    built: Mapping[str, Any] | None = None,
+) -> Any:
     if isinstance(config, list | tuple):
         return [_build(item, kinds, allowed) for item in config]
     if not isinstance(config, Mapping):
         return config
     kwargs = {k: _build(v, kinds, allowed) for k, v in config.items() if not k.startswith("_")}
+    kwargs |= built or {}
     if "_target_" not in config:
         return kwargs
     target = locate(config["_target_"], kinds, allowed)

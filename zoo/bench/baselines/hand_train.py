@@ -1,7 +1,7 @@
 """`python train.py`'s default run written by hand in plain PyTorch: the yardstick of the
 benchmark's whole-process rows.
 
-    python -m zoo.bench.hand_train OUT_DIR [EPOCHS]
+    python -m zoo.bench.baselines.hand_train OUT_DIR [EPOCHS]
 
 The same work as `experiment=cnn_digits`: the digits' 40/10/50 stratified split, standardised
 with the training split's statistics, the zoo's `cnn` (built by `zoo.create_model`, which

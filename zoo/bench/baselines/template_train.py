@@ -1,9 +1,9 @@
 """`python train.py`'s default run as a lightning-hydra-template style pipeline would do it:
 the benchmark's whole-process row for the common way of writing a Lightning project.
 
-    python -m zoo.bench.template_train OUT_DIR [EPOCHS]
+    python -m zoo.bench.baselines.template_train OUT_DIR [EPOCHS]
 
-The same work as `zoo.bench.hand_train` (split, `cnn`, Adam with cosine decay, batch order,
+The same work as `zoo.bench.baselines.hand_train` (split, `cnn`, Adam with cosine decay, batch order,
 early stopping, best and last checkpoints, CSV log, test on the best weights), written the
 template's way: a `Dataset` that transforms each sample in `__getitem__` and a `DataLoader`
 that collates them, metrics updated and logged at every step, and Lightning's defaults
