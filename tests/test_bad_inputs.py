@@ -278,7 +278,7 @@ def test_train_py_cfg_job_resolve_prints_every_experiment_resolved(monkeypatch, 
 
 CREATE_CASES = [  # create_model's arguments -> the words of its ValueError
     (("film_vqa",), {"input_shape": (3, 32, 32)}, "film_vqa takes 2 inputs"),
-    (("cnn",), {"input_shape": (1, 40)}, "ConvStack expected input of shape (N, 1, H, W)"),
+    (("cnn",), {"input_shape": (40,)}, "ConvStack takes dims=1 (signals (N, C, L)) or dims=2"),
     (("cnn",), {"input_shape": (1, 1, 40)}, "cannot take samples of shape (1, 1, 40)"),
     (("mlp",), {"input_shape": [[1, 8, 8], [12]]}, "mlp takes 1 input"),
 ]

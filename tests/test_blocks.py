@@ -58,6 +58,33 @@ def test_conv_stack_shapes_pooling_and_errors():
         ConvStack(1, [8], kernel_size=4)
 
 
+def test_conv_stack_takes_signals_with_the_image_stacks_keys():
+    signal, image = ConvStack(1, [8, 16], norm="batch", dims=1), ConvStack(1, [8, 16], norm="batch")
+    out = signal(torch.randn(4, 1, 40))
+    assert out.shape == (4, 16, 10)  # 40 -> 20 -> 10: one 2x pooling per stage
+    assert grads_reach_every_parameter(signal, out)
+    assert [type(m).__name__ for m in signal.layers][:4] == [
+        "Conv1d",
+        "BatchNorm1d",
+        "ReLU",
+        "MaxPool1d",
+    ]
+    # module for module the image stack's: the same keys, kernels one dimension fewer
+    shapes = {k: v.shape for k, v in image.state_dict().items()}
+    assert signal.state_dict().keys() == shapes.keys()
+    assert signal.layers[0].weight.shape == shapes["layers.0.weight"][:-1]
+    assert ConvStack(3, [8], global_pool=True, dims=1)(torch.randn(2, 3, 7)).shape == (2, 8)
+    assert ConvStack(8, [8], norm="group", dims=1)(torch.randn(2, 8, 6)).shape == (2, 8, 3)
+    with pytest.raises(
+        ValueError, match=r"expected input of shape \(N, 1, L\), got \(4, 1, 8, 8\)"
+    ):
+        signal(torch.randn(4, 1, 8, 8))
+    with pytest.raises(ValueError, match=r"ConvStack takes dims=1 .* or dims=2 .*, got dims=3"):
+        ConvStack(1, [8], dims=3)
+    with pytest.raises(ValueError, match=r"unknown norm 'layer'"):  # over L, not the channels
+        ConvStack(1, [8], norm="layer", dims=1)
+
+
 def test_heads_pair_logits_with_their_loss_and_probabilities():
     torch.manual_seed(0)
     x = torch.randn(6, 4)

@@ -112,15 +112,16 @@ def _(draw):
 @spec(B.ConvStack)
 def _(draw):
     n, c, h, w = size(draw, 2), size(draw, 1, 3), size(draw, 2, 9), size(draw, 2, 9)
+    dims = draw(st.sampled_from([1, 2]))  # signals (N, C, L) or images (N, C, H, W)
+    sizes = (h,) if dims == 1 else (h, w)
     channels = draw(st.lists(st.integers(1, 4), min_size=1, max_size=2))
     global_pool = draw(st.booleans())
-    pool = draw(st.booleans()) and min(h, w) >= 2 ** len(channels)
-    net = B.ConvStack(
-        c, channels, pool=pool, global_pool=global_pool, norm=draw(st.sampled_from([None, "batch"]))
-    )
+    pool = draw(st.booleans()) and min(sizes) >= 2 ** len(channels)
+    norm = draw(st.sampled_from([None, "batch"]))
+    net = B.ConvStack(c, channels, pool=pool, global_pool=global_pool, norm=norm, dims=dims)
     k = len(channels) if pool else 0
-    shape = (n, channels[-1]) if global_pool else (n, channels[-1], h >> k, w >> k)
-    return Case(net, (r(n, c, h, w),), shape, (r(n, c + 1, h, w),))
+    shape = (n, channels[-1]) if global_pool else (n, channels[-1], *(s >> k for s in sizes))
+    return Case(net, (r(n, c, *sizes),), shape, (r(n, c + 1, *sizes),))
 
 
 @spec(B.DenseHead)
@@ -444,8 +445,12 @@ def _(draw):
 @spec(P.SequenceModel)
 def _(draw):
     n, k, t, f = size(draw, 2), size(draw, 2), size(draw), size(draw)
-    net = P.SequenceModel(B.RNNEncoder(f, 6), head(k), (t, f))
-    return Case(net, (r(n, t, f),), (n, k), (r(n, t, f + 1),))
+    channels_first = draw(st.booleans())  # signals (N, C, L): L steps of C features
+    read = draw(st.sampled_from(["summary", "steps"]))
+    shape = (f, t) if channels_first else (t, f)
+    net = P.SequenceModel(B.RNNEncoder(f, 6), head(k), shape, channels_first, read)
+    wrong = (f + 1, t) if channels_first else (t, f + 1)
+    return Case(net, (r(n, *shape),), (n, k), (r(n, *wrong),))
 
 
 @spec(P.Siamese)

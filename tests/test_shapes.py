@@ -17,7 +17,7 @@ from zoo.training.checks import ConfigError
 from zoo.training.run import build, train
 
 TORCHVISION = ("mnist", "fashion_mnist", "cifar10")
-CLASSIFIERS = ("cnn", "mlp", "deep_mlp", "vit")
+CLASSIFIERS = ("cnn", "mlp", "deep_mlp", "vit", "logistic")
 AUTOENCODERS = (("autoencoder", "reconstruction"), ("conv_autoencoder", "reconstruction"))
 AUTOENCODERS += (("vae", "vae"),)
 IMAGE_DATA = ("digits", *TORCHVISION)
@@ -29,6 +29,8 @@ MATRIX = [
     *[(model, data, task) for model, task in AUTOENCODERS for data in IMAGE_DATA],
     ("unet", "shapes", "segmentation"),  # the one image dataset with per-pixel labels
 ]
+# every preset that takes one signal (C, L) with the one signal dataset, MNIST-1D (1, 40)
+SIGNAL_CLASSIFIERS = ("cnn", "mlp", "deep_mlp", "logistic", "rnn_classifier", "vit")
 # image presets trained elsewhere, on the one dataset their task serves
 ELSEWHERE = {
     "gan": "GANTask's judge is the digits classifier: tests/test_generative.py",
@@ -106,6 +108,23 @@ def test_image_presets_train_on_every_image_dataset_they_fit(
     assert losses and all(math.isfinite(v) for v in losses), metrics
     spec = cfg.data_spec  # what the run read from the data, and the model was built for
     assert cfg.model.input_shape == spec.input_shape
+
+
+@pytest.mark.parametrize("model", SIGNAL_CLASSIFIERS)
+def test_signal_presets_train_on_mnist1d(model, tmp_path):
+    pytest.importorskip("mnist1d")
+    cfg = compose_pair(model, "mnist1d", "supervised", tmp_path, tmp_path)
+    metrics = train(cfg)
+    assert math.isfinite(metrics["train/loss"]) and "test/acc" in metrics, metrics
+    assert cfg.model.input_shape == cfg.data_spec.input_shape == [1, 40]
+
+
+def test_every_preset_that_takes_signals_is_in_the_signal_matrix():
+    from zoo.data import MNIST1DDataModule
+    from zoo.training.fitting import fitting_presets
+
+    pytest.importorskip("mnist1d")  # the fit is checked on the training split's last batch
+    assert fitting_presets(MNIST1DDataModule()) == sorted(SIGNAL_CLASSIFIERS)
 
 
 def test_every_image_preset_is_in_the_matrix_or_says_where_it_trains():

@@ -24,6 +24,22 @@ def test_patches_become_tokens_and_the_summary_has_the_width_of_one():
         ViTEncoder((1, 8, 8), positions="2d")
 
 
+def test_a_signal_is_cut_into_segments_of_patch_size_steps():
+    x = torch.randn(3, 2, 40)
+    assert PatchEmbedding(2, 4, 16, dims=1)(x).shape == (3, 10, 16)
+    vit = ViTEncoder((2, 40), patch_size=4, embed_dim=32, depth=2).eval()
+    assert vit(x).shape == (3, 32) and vit.grid == (10,)
+    rollout = vit.attention_rollout(x)  # one weight per segment
+    assert rollout.shape == (3, 10)
+    torch.testing.assert_close(rollout.sum(1), torch.ones(3))
+    net = zoo.create_model("vit", input_shape=(1, 40), patch_size=5)
+    assert net(torch.randn(2, 1, 40)).shape == (2, 10)
+    with pytest.raises(ValueError, match=r"patch_size=3 must divide the signal's length"):
+        ViTEncoder((1, 40), patch_size=3)
+    with pytest.raises(ValueError, match=r"expected signals \(N, 2, L\) with L multiples of 4"):
+        PatchEmbedding(2, 4, 16, dims=1)(torch.randn(3, 2, 8, 8))
+
+
 def test_without_positions_the_patches_are_a_bag():
     """Shuffling the patches changes nothing without position embeddings, and everything
     with them: where a stroke is can only come from the positions."""

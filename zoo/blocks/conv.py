@@ -1,4 +1,4 @@
-"""Small convolutional stacks for images (N, C, H, W)."""
+"""Small convolutional stacks for images (N, C, H, W) and signals (N, C, L)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ from zoo.blocks.activations import ActivationLike, get_activation
 from zoo.blocks.norm import NormLike, get_norm
 from zoo.utils.builder import register
 
+# (convolution, max pool, adaptive average pool) for signals (dims=1) and images (dims=2)
+LAYERS: dict[int, tuple[type[nn.Module], type[nn.Module], type[nn.Module]]] = {
+    1: (nn.Conv1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d),
+    2: (nn.Conv2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d),
+}
+
 
 @register()
 class ConvStack(nn.Module):
@@ -19,6 +25,9 @@ class ConvStack(nn.Module):
 
     `pool=False` keeps the resolution; `global_pool=True` ends with a global average pool so
     the output is (N, channels[-1]) whatever the input size (Lin et al. 2014, Network in Network).
+    `dims=2` (the default) takes images (N, C, H, W); `dims=1` takes signals (N, C, L) with the
+    same stages in one dimension (`Conv1d`, `BatchNorm1d`, `MaxPool1d(2)`), module for module,
+    so the state-dict keys are the same and only the kernels lose a dimension.
     """
 
     def __init__(
@@ -31,6 +40,7 @@ class ConvStack(nn.Module):
         pool: bool = True,
         global_pool: bool = False,
         dropout: float = 0.0,
+        dims: int = 2,
     ) -> None:
         super().__init__()
         if in_channels <= 0 or not channels or any(c <= 0 for c in channels):
@@ -40,18 +50,24 @@ class ConvStack(nn.Module):
             )
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd for same padding, got {kernel_size}")
-        self.in_channels = in_channels
+        if dims not in LAYERS:
+            raise ValueError(
+                f"ConvStack takes dims=1 (signals (N, C, L)) or dims=2 (images (N, C, H, W)), "
+                f"got dims={dims}"
+            )
+        self.in_channels, self.dims = in_channels, dims
+        conv, max_pool, average_pool = LAYERS[dims]
         layers: list[nn.Module] = []
         for c_in, c_out in itertools.pairwise([in_channels, *channels]):
             layers += [
-                nn.Conv2d(c_in, c_out, kernel_size, padding=kernel_size // 2, bias=norm is None),
-                get_norm(norm, c_out, spatial=True),
+                conv(c_in, c_out, kernel_size, padding=kernel_size // 2, bias=norm is None),
+                get_norm(norm, c_out, spatial=True, dims=dims),
                 get_activation(activation),
             ]
             if pool:
-                layers.append(nn.MaxPool2d(2))
+                layers.append(max_pool(2))
         if global_pool:
-            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(1)]
+            layers += [average_pool(1), nn.Flatten(1)]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         self.layers = nn.Sequential(*layers)
@@ -59,10 +75,12 @@ class ConvStack(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Images (N, in_channels, H, W) -> maps (N, channels[-1], H', W') (H / 2 per stage
-        when pooling), or (N, channels[-1]) with `global_pool`."""
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
+        when pooling), or (N, channels[-1]) with `global_pool`; with `dims=1`, signals
+        (N, in_channels, L) -> (N, channels[-1], L')."""
+        if x.dim() != self.dims + 2 or x.shape[1] != self.in_channels:
+            sizes = "L" if self.dims == 1 else "H, W"
             raise ValueError(
-                f"ConvStack expected input of shape (N, {self.in_channels}, H, W), "
+                f"ConvStack expected input of shape (N, {self.in_channels}, {sizes}), "
                 f"got {tuple(x.shape)}"
             )
         return self.layers(x)

@@ -75,12 +75,17 @@ def dry_run(module: torch.nn.Module, input_shape: tuple[int, ...]) -> torch.Tens
 
 def shape_spec(input_shape: Any) -> dict[str, Any]:
     """What a model config reads of a sample shape (`${data_spec.*}`): `input_shape` as lists,
-    and for one input its channels (`in_channels`: the first dimension), size (`in_features`)
-    and, for a square image, `image_size`."""
+    and for one input its channels (`in_channels`: the first dimension), size (`in_features`),
+    `spatial_dims` (the dimensions after the channels: 1 for a signal (C, L), 2 for an image
+    (C, H, W)) and, for a square image, `image_size`."""
     shape = as_lists(input_shape)
     spec: dict[str, Any] = {"input_shape": shape}
     if shape and not isinstance(shape[0], list):
-        spec |= {"in_channels": shape[0], "in_features": math.prod(shape)}
+        spec |= {
+            "in_channels": shape[0],
+            "in_features": math.prod(shape),
+            "spatial_dims": len(shape) - 1,
+        }
         if len(shape) == 3 and shape[1] == shape[2]:
             spec["image_size"] = shape[1]
     return spec

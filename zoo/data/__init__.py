@@ -10,7 +10,9 @@ from zoo.data.digit_tones import DigitTonesDataModule
 from zoo.data.digits import DigitsDataModule
 from zoo.data.glyphs import GlyphsDataModule
 from zoo.data.image_folder import shards_from_image_folder
+from zoo.data.mnist1d import MNIST1DDataModule
 from zoo.data.mosaics import DigitMosaicsDataModule
+from zoo.data.omniglot import OmniglotDataModule
 from zoo.data.retrieval import KeyValueRetrievalDataModule
 from zoo.data.rotated_digits import RotatedDigitsDataModule
 from zoo.data.sequences import SequenceTaskDataModule
@@ -31,6 +33,8 @@ __all__ = [
     "InMemoryDataModule",
     "KeyValueRetrievalDataModule",
     "LoaderOptions",
+    "MNIST1DDataModule",
+    "OmniglotDataModule",
     "RotatedDigitsDataModule",
     "SequenceTaskDataModule",
     "ShapesDataModule",

@@ -9,7 +9,7 @@ import lightning.pytorch as L
 import torch
 
 from zoo.blocks.shapes import shape_spec
-from zoo.data.batches import TensorBatches
+from zoo.data.batches import ClassBalancedBatches, TensorBatches
 from zoo.utils.preprocessing import PretrainedRecord, make_record
 
 if TYPE_CHECKING:
@@ -261,3 +261,44 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def predict_dataloader(self) -> TensorBatches:
         return self.test_dataloader()
+
+
+class ClassBalancedDataModule(InMemoryDataModule):
+    """`(image, class)` for metric learning (`problem = "metric"`): training batches hold
+    `classes_per_batch` classes with `batch_size / classes_per_batch` samples each (the "PK"
+    batches of `zoo.data.batches.ClassBalancedBatches`), so every batch has positive pairs to
+    learn from. A subclass calls `balance_batches` in its `__init__`, after `super().__init__`."""
+
+    problem = "metric"
+    classes_per_batch = 32
+
+    def balance_batches(self, classes_per_batch: int, samples_per_class: int) -> None:
+        """Check that `batch_size` splits into `classes_per_batch` groups of 2 to
+        `samples_per_class` (the samples each class has) and keep `classes_per_batch`."""
+        batch_size = self.batch_size
+        if batch_size is None or batch_size % classes_per_batch:
+            raise ValueError(
+                f"data.batch_size={batch_size} must be a multiple of data.classes_per_batch="
+                f"{classes_per_batch}"
+            )
+        per_class = batch_size // classes_per_batch
+        if not 2 <= per_class <= samples_per_class:
+            raise ValueError(
+                f"data.batch_size / data.classes_per_batch = {per_class} samples per class: "
+                f"expected 2..{samples_per_class} (data.samples_per_class)"
+            )
+        self.classes_per_batch = classes_per_batch
+
+    @property
+    def fixed_training_inputs(self) -> bool:
+        return False  # class-balanced batches end with the labels: nothing rides along
+
+    def train_dataloader(self) -> ClassBalancedBatches:
+        self.setup()
+        assert self.batch_size is not None  # balance_batches checked it
+        return ClassBalancedBatches(
+            *self.splits["train"],
+            classes_per_batch=self.classes_per_batch,
+            samples_per_class=self.batch_size // self.classes_per_batch,
+            **self.sharding(training=True),
+        )

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from zoo.data.base import InMemoryDataModule, LoaderOptions, Split, copies, split_sizes
-from zoo.data.batches import ClassBalancedBatches
+from zoo.data.base import ClassBalancedDataModule, LoaderOptions, Split, copies, split_sizes
 from zoo.utils.builder import register
 
 if TYPE_CHECKING:
@@ -95,7 +94,7 @@ def generate_glyphs(
 
 
 @register("data")
-class GlyphsDataModule(InMemoryDataModule):
+class GlyphsDataModule(ClassBalancedDataModule):
     """`(image, class)` for metric learning and one-shot tests: `classes` per split (disjoint),
     `samples_per_class` each. Training batches hold `classes_per_batch` classes with
     `batch_size / classes_per_batch` samples each, so every batch has positive pairs to learn from.
@@ -103,8 +102,6 @@ class GlyphsDataModule(InMemoryDataModule):
     Loader options (`**loading`: batch sizes, `drop_last`): `zoo.data.base.LoaderOptions`;
     here `batch_size` 128 by default.
     """
-
-    problem = "metric"
 
     def __init__(
         self,
@@ -122,37 +119,11 @@ class GlyphsDataModule(InMemoryDataModule):
             raise ValueError(f"data.samples_per_class must be >= 2, got {samples_per_class}")
         if image_size < 12:
             raise ValueError(f"data.image_size must be >= 12, got {image_size}")
-        batch_size = self.batch_size
-        if batch_size is None or batch_size % classes_per_batch:
-            raise ValueError(
-                f"data.batch_size={batch_size} must be a multiple of data.classes_per_batch="
-                f"{classes_per_batch}"
-            )
-        per_class = batch_size // classes_per_batch
-        if not 2 <= per_class <= samples_per_class:
-            raise ValueError(
-                f"data.batch_size / data.classes_per_batch = {per_class} samples per class: "
-                f"expected 2..{samples_per_class} (data.samples_per_class)"
-            )
+        self.balance_batches(classes_per_batch, samples_per_class)
         self.samples_per_class, self.image_size, self.seed = samples_per_class, image_size, seed
-        self.classes_per_batch = classes_per_batch
         self.input_shape = (1, image_size, image_size)
         self.num_outputs = self.classes["train"]
 
     def load_unit(self) -> dict[str, Split]:
         setting = (tuple(self.classes.items()), self.samples_per_class, self.image_size, self.seed)
         return copies(generate_glyphs(*setting))
-
-    @property
-    def fixed_training_inputs(self) -> bool:
-        return False  # class-balanced batches end with the labels: nothing rides along
-
-    def train_dataloader(self) -> ClassBalancedBatches:
-        self.setup()
-        assert self.batch_size is not None  # __init__ checked it: a multiple of classes_per_batch
-        return ClassBalancedBatches(
-            *self.splits["train"],
-            classes_per_batch=self.classes_per_batch,
-            samples_per_class=self.batch_size // self.classes_per_batch,
-            **self.sharding(training=True),
-        )

@@ -1,6 +1,7 @@
 """Losses that shape an embedding space from class labels, over all the pairs (or triplets)
 of a batch: contrastive and triplet (from pytorch-metric-learning), and Koch-style pair
-verification through the network's own head."""
+verification through the network's own head; or a softmax classifier over the training
+classes, whose features before the classifier are the embedding (`MetricLearningTask`)."""
 
 from __future__ import annotations
 
@@ -65,5 +66,5 @@ def pml_loss(
     return compute
 
 
-LOSSES = ("contrastive", "triplet", "verification")
+LOSSES = ("contrastive", "triplet", "verification", "softmax")
 MINERS = (None, "batch_hard", "semihard")
