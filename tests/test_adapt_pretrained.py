@@ -3,6 +3,7 @@ pretrained=True, in_chans=, num_classes=)`: what still fits keeps its weights, t
 convolution takes the new channels (timm's `adapt_input_conv`), the rest starts afresh and one
 warning line names it. Every image preset with shipped weights is covered."""
 
+import functools
 import re
 import warnings
 
@@ -46,6 +47,12 @@ def named(message, label):
     return set(eval(found.group(1))) if found else set()
 
 
+@functools.cache
+def pretrained(name):
+    """The weights as shipped, loaded once per worker (tests read it, never change it)."""
+    return zoo.create_model(name, pretrained=True)
+
+
 def run(model, x):
     """The model on images x (a GAN's discriminator reads them); the first output of several."""
     out = model.discriminate(x) if hasattr(model, "discriminate") else model(x)
@@ -77,7 +84,7 @@ def test_weights_load_onto_a_new_input_shape(name, change):
         with pytest.raises(ValueError, match=r"PixelCNN models one-channel images"):
             zoo.create_model(name, pretrained=True, input_shape=shape, strict=False)
         return
-    reference = zoo.create_model(name, pretrained=True).state_dict()
+    reference = pretrained(name).state_dict()
     net, said = load(name, input_shape=shape, strict=False)
     assert net.pretrained_cfg["input_shape"] == shape
     assert run(net, torch.rand(2, *shape)).shape[0] == 2
@@ -125,7 +132,7 @@ def test_the_weights_with_a_class_count_are_found():
 
 @pytest.mark.parametrize("name", [n for n in CLASS_COUNTS if n in IMAGES])
 def test_a_new_class_count_keeps_the_trunk_and_reinitialises_the_head(name):
-    reference = zoo.create_model(name, pretrained=True)
+    reference = pretrained(name)
     net, said = load(name, num_classes=3, strict=False)
     own, old = net.state_dict(), reference.state_dict()
     changed = {k for k in own if own[k].shape != old[k].shape}

@@ -68,3 +68,19 @@ def test_markdown_table():
         "| x | 0.12 |",
         "| y | 2 |",
     ]
+
+
+def test_a_card_prints_the_command_less_what_only_says_where_a_run_writes():
+    """`zoo-publish` keeps every override that changes what is trained, and drops the run's
+    folders, progress bar and logger, which a reader reproducing the card has no use for."""
+    from zoo.cli.publish import reproducing_command
+
+    run = (
+        "python train.py experiment=siamese_omniglot seed=1 data.val_characters=20 "
+        "paths.log_dir=/tmp/runs 'hydra.run.dir=/tmp/x y' trainer.enable_progress_bar=false "
+        "logger=none trainer.max_epochs=25"
+    )
+    assert reproducing_command(run) == (
+        "python train.py experiment=siamese_omniglot seed=1 data.val_characters=20 "
+        "trainer.max_epochs=25"
+    )

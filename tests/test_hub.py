@@ -46,7 +46,7 @@ def test_list_models_lists_the_architectures_and_list_pretrained_the_weights():
     assert zoo.list_pretrained("cnn.*") == weights_of("cnn")
     assert not set(SHIPPED) & set(PRESETS)
     total = sum(f.stat().st_size for f in hub.REGISTRY.rglob("*"))
-    assert total < 1.4e7  # about 13.4 MB: the largest, a 2 x 800 MLP, is 2.8 MB
+    assert total < 1.6e7  # about 15.1 MB: the largest, a 2 x 800 MLP, is 2.8 MB
 
 
 @pytest.mark.parametrize("name", SHIPPED)

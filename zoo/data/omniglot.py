@@ -19,7 +19,6 @@ antialiasing from 105x105.
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import math
 import re
@@ -36,6 +35,7 @@ from zoo.analysis.oneshot import OneShotRuns
 from zoo.data.base import ClassBalancedDataModule, LoaderOptions, Split, copies
 from zoo.data.vision import DatasetUnavailableError
 from zoo.utils.builder import register
+from zoo.utils.safe_files import sha256
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -139,15 +139,6 @@ def missing_files(folder: Path, names: Sequence[str]) -> DatasetUnavailableError
         f"there, or pass data.root=<the folder that holds them> (zoo-eval: --data-dir <the "
         f"folder that holds omniglot/>)"
     )
-
-
-def sha256(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verified(path: Path) -> str:

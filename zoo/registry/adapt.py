@@ -106,12 +106,14 @@ def _refit(stored: Any, template: Any, resolved: Any, keys: set[str], lazy: bool
     """`stored` (the weights' config) with each value whose `template` (the preset,
     unresolved) reads one of the data's `keys` taken from `resolved` (the preset for the new
     data); with `lazy`, an `in_features` the preset leaves to a dry run is left to it again.
-    Only where the two configs build the same thing (same `_target_`, same list length)."""
+    Only where the two configs build the same thing (the same `_target_` at the same place)."""
     if isinstance(template, str):
         return resolved if set(SPEC_READ.findall(template)) & keys else stored
-    if isinstance(stored, list) and isinstance(template, list) and len(stored) == len(template):
+    if isinstance(stored, list) and isinstance(template, list):  # position by position: an
+        # experiment may shorten a preset's list (`_args_` of its own), kept where targets differ
         return [
-            _refit(*parts, keys, lazy) for parts in zip(stored, template, resolved, strict=True)
+            _refit(item, template[i], resolved[i], keys, lazy) if i < len(template) else item
+            for i, item in enumerate(stored)
         ]
     if not (isinstance(stored, dict) and isinstance(template, dict)):
         return stored

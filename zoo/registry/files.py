@@ -19,6 +19,7 @@ from torch import nn
 from zoo.utils.atomic import atomic_path, write_text_atomic
 from zoo.utils.builder import build_model
 from zoo.utils.preprocessing import PretrainedRecord, default_record
+from zoo.utils.safe_files import sha256
 
 CONFIG, WEIGHTS, CARD = "config.json", "model.safetensors", "card.json"
 
@@ -180,15 +181,6 @@ def warn_if_newer(card: Mapping[str, Any], directory: Path) -> None:
 def read_card(directory: str | Path) -> dict[str, Any]:
     """The card.json of a model directory, as a dict."""
     return _read_json(Path(directory) / CARD)
-
-
-def sha256(path: Path) -> str:
-    """The hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def num_params(model: nn.Module) -> int:

@@ -139,12 +139,9 @@ def log_interval(trainer: dict[str, Any], datamodule: Any) -> int:
     """`trainer.log_every_n_steps`, at most the steps of one epoch when they are known (in-memory
     data): metrics are logged per epoch, and Lightning warns when an epoch is shorter."""
     every = trainer.get("log_every_n_steps", 50)
-    batch = getattr(datamodule, "batch_size", None)
     if not hasattr(datamodule, "training_tensors"):
         return every
-    samples = len(datamodule.training_tensors()[0])
-    steps = 1 if not batch else samples // batch if datamodule.drop_last else -(-samples // batch)
-    return max(1, min(every, steps))
+    return max(1, min(every, len(datamodule.train_dataloader())))  # batches as served
 
 
 def load_data(datamodule: Any) -> None:

@@ -4,11 +4,21 @@ load (`allow_pickle=True`, `weights_only=False`): the libraries' own advice is n
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+
+def sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes, read in blocks of 1 MiB."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _existing_file(path: Path, expected: str) -> None:
