@@ -108,10 +108,10 @@ def test_weights_load_onto_a_new_input_shape(name, change):
 
 
 def class_count_weights():
-    """Weights whose class count a keyword argument sets (a binary head, an embedding or an
-    image model has none)."""
+    """Image weights whose class count a keyword argument sets (a binary head, an embedding or
+    an image model has none)."""
     found = []
-    for name in SHIPPED:
+    for name in IMAGES:
         try:
             if model_config(name, num_classes=3) != model_config(name):
                 found.append(name)

@@ -434,7 +434,8 @@ def test_a_zoo_architecture_learns_user_arrays_from_the_command_line(
     path = tmp_path / "my.npz"
     np.savez(path, x_train=x, y_train=y, x_test=x_test, y_test=y_test)
     with pytest.raises(
-        ConfigError, match=r"model=cnn does not fit data=arrays: .* fit data=arrays: deep_mlp, mlp"
+        ConfigError,
+        match=r"model=cnn does not fit data=arrays: .* fit data=arrays: deep_mlp, logistic, mlp",
     ):
         build(compose_train(["data=arrays", f"data.path={path}"], tmp_path))  # default model=cnn
     overrides = ["data=arrays", f"data.path={path}", "model=mlp", "trainer.max_epochs=5"]
