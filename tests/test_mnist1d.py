@@ -171,15 +171,15 @@ def test_experiments_keep_the_papers_protocol_and_models(experiment, weights, co
 
 @pytest.mark.slow
 def test_the_papers_cnn_reaches_its_accuracy(tmp_path, seed, figures):
-    """Proves: `experiment=mnist1d_cnn` reproduces the paper's CNN row (94%). The full run,
-    6,000 steps (about 50 s on one CPU core). Margin: the paper's 94% less 3 points; measured
-    0.947 on seed 0."""
+    """Proves, in a cheaper form of `experiment=mnist1d_cnn` (3,000 of its 6,000 steps, about
+    25 s; the card `cnn.mnist1d` carries the full run): the 1-D CNN reaches the paper's CNN row
+    (94%) less 3 points. Measured on seeds 0-2: 0.947, 0.957, 0.960."""
     pytest.importorskip("mnist1d")
     from conftest import compose_train
 
     from zoo.training.run import train
 
-    run = ["experiment=mnist1d_cnn", f"seed={seed}", "logger=none"]
+    run = ["experiment=mnist1d_cnn", f"seed={seed}", "trainer.max_epochs=75", "logger=none"]
     accuracy = train(compose_train(run, tmp_path))["test/acc"]
     figures(acc=accuracy)
     assert accuracy >= 0.91, accuracy

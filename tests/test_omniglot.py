@@ -240,16 +240,16 @@ def test_a_softmax_classifier_over_the_embeddings_trains_and_needs_its_classes()
 def test_a_siamese_net_trained_on_the_minimal_sets_learns_one_shot_on_the_official_runs(
     tmp_path, seed, figures
 ):
-    """Proves, in a cheaper form of `experiment=siamese_omniglot` (5 epochs of its 20, about
-    25 s): a Siamese net trained on Lake's minimal background sets alone answers the 20
+    """Proves, in a cheaper form of `experiment=siamese_omniglot` (3 epochs of its 20, about
+    20 s): a Siamese net trained on Lake's minimal background sets alone answers the 20
     official runs, characters of alphabets it never saw, more than twice as often as raw
     pixels do. The full run's figure is on the card `siamese_cnn.omniglot_minimal`."""
     from conftest import compose_train
 
     from zoo.training.run import train
 
-    run = ["experiment=siamese_omniglot", f"seed={seed}", "trainer.max_epochs=5", "logger=none"]
+    run = ["experiment=siamese_omniglot", f"seed={seed}", "trainer.max_epochs=3", "logger=none"]
     metrics = train(compose_train(run, tmp_path))
     learned, pixels = metrics["test/acc_official_20way"], metrics["test/pixel_acc_official_20way"]
     figures(acc_official=learned, pixel_acc_official=pixels)
-    assert learned >= max(0.5, 2 * pixels), (learned, pixels)
+    assert learned >= max(0.45, 2 * pixels), (learned, pixels)
