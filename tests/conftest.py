@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -96,10 +97,24 @@ def compose_in(tmp_path: Path):
     return lambda *overrides: compose_train(list(overrides), tmp_path)
 
 
+def reproduce_tier(config: pytest.Config) -> bool:
+    """Whether the run selects the reproduce tier (`pytest -m reproduce`); every other run,
+    the README's `pytest` included, leaves its tests out."""
+    marks = config.getoption("markexpr") or ""
+    return "reproduce" in marks and "not reproduce" not in marks
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist, each worker gets its share of the cores, it and the subprocesses it
     starts (OMP_NUM_THREADS is inherited): workers that each took every core would fight over
-    them, about ten times slower on 2 cores."""
+    them, about ten times slower on 2 cores.
+
+    The reproduce tier hands its tests to the workers one by one (`--dist load`, not a module
+    to a worker), and its workers share one folder of retrained cards (`retrained`)."""
+    if reproduce_tier(config) and not hasattr(config, "workerinput"):
+        if config.getoption("dist", "no") != "no":
+            config.option.dist = "load"
+        os.environ["ZOO_REPRODUCE_DIR"] = tempfile.mkdtemp(prefix="zoo-reproduce-")  # fresh
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         import torch
@@ -115,16 +130,97 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="comma-separated seeds for every learning test (default: each test's own)",
     )
+    parser.addoption(
+        "--reproduce-table",
+        default="reproduce.md",
+        help="where the reproduce tier writes its table (default reproduce.md)",
+    )
+    parser.addoption(
+        "--record-spread",
+        action="store_true",
+        help="with -m reproduce --seeds 0,1,2: write each card's seed spread into its card",
+    )
+    parser.addoption(
+        "--replace-shipped",
+        action="store_true",
+        help="with --record-spread: ship each card's seed-0 run in place of its weights and card",
+    )
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """How long the card a reproduce test retrains took when its spread was measured (0 for the
+    proofs, which run last and find their cards trained): the longest start first."""
+    from zoo.cli.reproduce import expected_seconds
+    from zoo.registry import list_pretrained
+
+    name = getattr(item, "callspec", None) and item.callspec.params.get("name")
+    marked = item.get_closest_marker("reproduce")
+    return expected_seconds(name) if marked and name in list_pretrained() else 0.0
+
+
+@pytest.fixture(scope="session")
+def retrained():
+    """`retrained(name, seed=0)`: the shipped card `name` trained again from its command, with
+    the metrics of the card's evaluation and its weights (`.model_dir`). Every worker reads one
+    folder (`ZOO_REPRODUCE_DIR`), each card under a file lock: a card trains once per run,
+    whichever test asks first, and joins the tier's runs (`runs.jsonl`)."""
+    from dataclasses import asdict
+
+    from filelock import FileLock
+
+    from zoo.cli.reproduce import Retrained, retrain
+
+    folder = Path(os.environ["ZOO_REPRODUCE_DIR"])
+
+    def get(name: str, seed: int = 0) -> Retrained:
+        done = folder / f"{name}-{seed}.json"
+        with FileLock(folder / f"{name}-{seed}.lock"):
+            if done.exists():
+                return Retrained(**json.loads(done.read_text()))
+            run = retrain(name, seed, folder / f"{name}-{seed}", str(ROOT / "data"))
+            done.write_text(json.dumps(asdict(run)))
+        with FileLock(folder / "runs.lock"), open(folder / "runs.jsonl", "a") as f:
+            f.write(json.dumps(asdict(run)) + "\n")
+        return run
+
+    return get
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """The reproduce tier's table, printed and written to `--reproduce-table`; with
+    `--record-spread` (and `--seeds 0,1,2`), each card's spread written into the card first,
+    and with `--replace-shipped` its seed-0 run shipped in its place."""
+    rows_file = Path(os.environ.get("ZOO_REPRODUCE_DIR", "-")) / "runs.jsonl"
+    if not reproduce_tier(config) or hasattr(config, "workerinput") or not rows_file.is_file():
+        return
+    from zoo.cli.reproduce import Retrained, report, write_table
+
+    runs = [Retrained(**json.loads(line)) for line in rows_file.read_text().splitlines()]
+    record, replace = config.getoption("--record-spread"), config.getoption("--replace-shipped")
+    rows = report(runs, record=record, replace=replace)
+    path = Path(config.invocation_params.dir) / config.getoption("--reproduce-table")
+    text = write_table(rows, path)
+    terminalreporter.write_sep("=", f"reproduce tier: {path}")
+    terminalreporter.write_line(text)
 
 
 LONG_QUICK_MODULES = {"test_repo"}  # runs mypy over zoo/ (about 40 s from a cold cache)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules holding slow tests (and the quick tier's long ones) first, each module's tests
     kept together and in order: pytest-xdist hands modules to workers in this order (`--dist
     loadscope`), so the long ones start at once and short ones fill the end, rather than a long
-    one running alone last."""
+    one running alone last. The reproduce tier's tests run only when selected, those of the
+    longest cards first."""
+    if not reproduce_tier(config):
+        left_out = [item for item in items if item.get_closest_marker("reproduce")]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not item.get_closest_marker("reproduce")]
+    else:
+        items.sort(key=lambda item: -expected_seconds(item))
+        return
     slow = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
     slow |= LONG_QUICK_MODULES
     order = {id(item): i for i, item in enumerate(items)}

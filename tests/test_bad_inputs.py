@@ -19,6 +19,7 @@ from zoo.cli import (
     judge,
     predict,
     publish,
+    reproduce,
     seq2seq_report,
     shards,
 )
@@ -130,6 +131,8 @@ CASES = [
     (publish, ["empty.ckpt", "--name", "mlp.mine"], "the file is empty"),
     (publish, ["run", "--name", "mine"], "expected <architecture>.<tag>"),
     (bench, ["--epochs", "0"], "expected a positive integer"),
+    (reproduce, ["mlp.nope"], "mlp.nope: no such card"),
+    (reproduce, ["mlp.digits", "--workers", "0"], "expected a positive integer"),
     (shards, ["--data", "nope", "--out", "o"], "--data 'nope': no such data config"),
     (shards, ["--data", "digits", "--out", "o", "nope=1"], "Could not override 'data.nope'"),
     (shards, ["--data", "digits", "--out", "o", "target=odd"], "data.target='odd'"),

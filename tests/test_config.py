@@ -10,12 +10,25 @@ from zoo.training.checks import ConfigError
 from zoo.training.run import build, train
 
 
-@pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_every_experiment_trains_a_few_steps(experiment, compose_in):
+def trains_a_few_steps(experiment: str, compose_in) -> None:
     cfg = compose_in(f"experiment={experiment}", "debug=fast_dev_run")
     metrics = train(cfg)
     losses = [v for k, v in metrics.items() if k.startswith("train/") and k.endswith("loss")]
     assert losses and all(v > 0 for v in losses)  # train/loss, or a GAN's d_loss and g_loss
+
+
+# Every experiment trains a few steps, in two halves: pytest-xdist hands each class to its own
+# worker (`--dist loadscope`), so the quick tier's longest module does not run on one core.
+class TestEveryExperimentTrainsAFewSteps:
+    @pytest.mark.parametrize("experiment", EXPERIMENTS[::2])
+    def test_first_half(self, experiment, compose_in):
+        trains_a_few_steps(experiment, compose_in)
+
+
+class TestEveryOtherExperimentTrainsAFewSteps:
+    @pytest.mark.parametrize("experiment", EXPERIMENTS[1::2])
+    def test_second_half(self, experiment, compose_in):
+        trains_a_few_steps(experiment, compose_in)
 
 
 def test_debug_configs_run_and_overfit_drives_the_loss_to_zero(compose_in):

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from zoo.analysis.landscapes import OPTIMIZERS, best_run, quadratic
+from zoo.utils.figure_layout import OUTSIDE_RIGHT
 from zoo.utils.plots import pyplot
 
 COLORS = {"GD": "tab:blue", "momentum": "tab:orange", "RMSProp": "tab:green", "Adam": "tab:red"}
@@ -17,7 +18,7 @@ def paths_figure(kappa: float = 10.0, steps_shown: int = 60) -> Any:
     """Two panels (axis-aligned, rotated 45 degrees), each with the contours of f and the first
     `steps_shown` steps of every optimiser at its best hyper-parameters."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.4), layout="constrained")
     for ax, rotated in zip(axes, (False, True), strict=True):
         hessian, start = quadratic(kappa, rotated)
         span = float(start.abs().max()) * 1.3
@@ -38,10 +39,10 @@ def paths_figure(kappa: float = 10.0, steps_shown: int = 60) -> Any:
         ax.set_xlabel("parameter x₁ (no unit)")
         ax.set_ylabel("parameter x₂ (no unit)")
         ax.set_aspect("equal")
-        ax.legend(title="optimiser (steps to 1e-6 of f(x₀))", fontsize=8, loc="lower left")
+        # beside the panel: the paths cross every corner of it
+        ax.legend(title="optimiser\n(steps to 1e-6 of f(x₀))", fontsize=8, **OUTSIDE_RIGHT)
     fig.suptitle(
         "Conditioning: paths of GD, momentum, RMSProp and Adam on f(x) = xᵀHx/2, "
         "each at its best learning rate"
     )
-    fig.tight_layout()
     return fig

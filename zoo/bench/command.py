@@ -177,7 +177,8 @@ def streaming_table(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return runs
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The `zoo-bench` command line (the documentation is generated from it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--epochs",
@@ -201,7 +202,11 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         help="run only these tables (repeatable); default: all",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         fail("--device cuda: no CUDA device is visible to torch; expected a GPU machine")
     only = set(args.only or ("steps", "processes", "distillation", "streaming"))

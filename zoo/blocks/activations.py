@@ -15,6 +15,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "softplus": nn.Softplus,
     "identity": nn.Identity,
 }
+"""The activations a config may name (`activation: gelu`), by name: `get_activation` reads it."""
 
 ActivationLike = str | type[nn.Module]
 

@@ -35,7 +35,7 @@ class FiLMGenerator(nn.Module):
 
 
 def film(features: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
-    """gamma * features + beta, per channel, for features (N, C) or (N, C, *spatial)."""
+    """gamma * features + beta, per channel, for features (N, C) or `(N, C, *spatial)`."""
     if gamma.shape != beta.shape or gamma.shape != features.shape[:2]:
         raise ValueError(
             f"FiLM needs gamma and beta of shape (N, C) = {tuple(features.shape[:2])}, "

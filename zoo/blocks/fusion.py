@@ -23,6 +23,7 @@ from zoo.blocks.film import FiLMGenerator, film
 from zoo.utils.builder import register
 
 FUSIONS = ("concat", "sum", "gated", "film", "attention")
+"""The ways `Fusion` combines several inputs' features (the table above)."""
 
 
 @register()

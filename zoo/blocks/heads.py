@@ -177,13 +177,15 @@ class DenseHead(RegressionHead):
         super().__init__(in_features, math.prod(self.output_shape))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Features (N, in_features) -> predictions (N, *output_shape)."""
+        """Features (N, in_features) -> predictions `(N, *output_shape)`."""
         return Head.forward(self, x).view(len(x), *self.output_shape)
 
 
 HEADS: dict[str, type[Head]] = {
     h.problem: h for h in (BinaryHead, MultiLabelHead, MultiClassHead, RegressionHead)
 }
+"""The head class of each kind of problem, by the name a data module reports as its `problem`
+(`binary`, `multilabel`, `multiclass`, `regression`)."""
 
 HeadLike = Head | Callable[[int], Head]
 

@@ -34,6 +34,8 @@ DISTANCES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "cosine": cosine,
 }
 MERGES = {**FEATURE_MERGES, **DISTANCES}
+"""How a Siamese net compares two embeddings, by name: feature merges (`abs`, `squared`,
+`concat`) for a head to read, and distances (`euclidean`, `cosine`) that are the score."""
 
 
 def merge_width(merge: str, dim: int) -> int:

@@ -40,7 +40,7 @@ def check_features(x: torch.Tensor, expected: int, module: str, key: str = "in_f
 
 
 def check_shape(x: torch.Tensor, expected: tuple[int, ...], module: str) -> None:
-    """Raise if a batch `x` is not (N, *expected)."""
+    """Raise if a batch `x` is not `(N, *expected)`."""
     if tuple(x.shape[1:]) != tuple(expected) or x.dim() != len(expected) + 1:
         raise ValueError(
             f"{module} expected input of shape (N, {', '.join(map(str, expected))}), "
@@ -50,7 +50,7 @@ def check_shape(x: torch.Tensor, expected: tuple[int, ...], module: str) -> None
 
 @torch.no_grad()
 def output_width(module: torch.nn.Module, input_shape: tuple[int, ...]) -> int:
-    """Features per sample that `module` outputs for inputs (N, *input_shape), found by one
+    """Features per sample that `module` outputs for inputs `(N, *input_shape)`, found by one
     dry run in eval mode (so a config never works out a flattened size by hand). The dry run
     also materialises lazy layers (`nn.LazyLinear`, e.g. an `MLP` with `in_features=None`)."""
     was_training = module.training

@@ -11,6 +11,7 @@ import lightning.pytorch as L
 import torch
 
 from zoo.patterns.seq2seq import BOS
+from zoo.utils.figure_layout import OUTSIDE_RIGHT, whole_numbers
 from zoo.utils.plots import pyplot
 
 if TYPE_CHECKING:
@@ -27,24 +28,29 @@ class _Sampler(Protocol):
     def sample(self, count: int, generator: torch.Generator | None = None, /) -> torch.Tensor: ...
 
 
-def _grid(ax, images: torch.Tensor, rows: int) -> None:
-    """Tile (N, 1, H, W) images into `rows` rows on one axis."""
+GAP_COLOUR = "#c6d4e1"  # between tiles: neither ink nor blank, so each image stands apart
+
+
+def _grid(ax, images: torch.Tensor, rows: int, gap: int = 1) -> None:
+    """Tile (N, 1, H, W) images into `rows` rows on one axis, `gap` pixels apart, so that
+    neighbouring images do not merge into strips."""
     n, _, h, w = images.shape
     cols = n // rows
-    tiles = (
-        images[: rows * cols, 0]
-        .reshape(rows, cols, h, w)
-        .permute(0, 2, 1, 3)
-        .reshape(rows * h, cols * w)
-    )
-    ax.imshow(tiles.cpu().numpy(), cmap="gray_r", vmin=0, vmax=1)
+    canvas = torch.full((rows * (h + gap) - gap, cols * (w + gap) - gap), float("nan"))
+    for i, image in enumerate(images[: rows * cols, 0].float().cpu()):
+        top, left = (i // cols) * (h + gap), (i % cols) * (w + gap)
+        canvas[top : top + h, left : left + w] = image
+    cmap = pyplot().get_cmap("gray_r").with_extremes(bad=GAP_COLOUR)
+    ax.imshow(canvas.numpy(), cmap=cmap, vmin=0, vmax=1)
     ax.axis("off")
 
 
 def samples_figure(samples: torch.Tensor, rows: int = 4) -> Any:
-    """Generated images (N, 1, H, W) in `rows` rows, titled."""
+    """Generated images (N, 1, H, W) in `rows` rows, apart from each other, titled."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(len(samples) / rows * 0.6, rows * 0.6 + 0.4))
+    cols = len(samples) // rows
+    size = (max(cols * 0.6, 3.6), rows * 0.6 + 0.4)
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
     _grid(ax, samples, rows)
     ax.set_title(f"{len(samples)} samples from the model (fixed seed)")
     return fig
@@ -67,19 +73,19 @@ def save(fig: Any, path: Path) -> None:
 def reconstructions_figure(x: torch.Tensor, reconstructions: torch.Tensor) -> Any:
     """Test images (top row) over their reconstructions (bottom row), each row titled."""
     plt = pyplot()
-    fig, axes = plt.subplots(2, 1, figsize=(len(x) / 2, 2.2))
+    fig, axes = plt.subplots(2, 1, figsize=(max(len(x) / 2, 3), 1.9), layout="constrained")
     _grid(axes[0], x, 1)
     axes[0].set_title("input: test images", fontsize=9)
     _grid(axes[1], reconstructions, 1)
     axes[1].set_title("output: their reconstructions", fontsize=9)
-    fig.suptitle("Reconstructions", y=1.05)
+    fig.suptitle("Reconstructions")
     return fig
 
 
 def latent_figure(points: torch.Tensor, labels: torch.Tensor) -> Any:
     """Codes (N, 2) coloured by class, with a colour bar naming the classes."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
     scatter = ax.scatter(*points.T.cpu().numpy(), c=labels.cpu().numpy(), cmap="tab10", s=6)
     ax.set(xlabel="z[0]", ylabel="z[1]", title="test codes by class (first two dimensions)")
     fig.colorbar(scatter, ax=ax, label="class")
@@ -168,7 +174,9 @@ def rollout_figure(images: torch.Tensor, rollout: torch.Tensor) -> Any:
     """Images (N, C, H, W) in the top row, their attention rollout (N, h, w) below it."""
     plt = pyplot()
     n, top = len(images), float(rollout.max())  # one colour scale for every image
-    fig, axes = plt.subplots(2, n, figsize=(1.2 * n + 0.8, 2.9), squeeze=False)
+    size = (max(0.95 * n + 1.3, 5.5), 2.7)  # square panels, as wide as the title needs
+    fig, axes = plt.subplots(2, n, figsize=size, squeeze=False, layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02, wspace=0.02, hspace=0.02)
     for i in range(n):
         axes[0, i].imshow(images[i].mean(0).cpu().numpy(), cmap="gray_r")
         heat = axes[1, i].imshow(rollout[i].cpu().numpy(), cmap="viridis", vmin=0, vmax=top)
@@ -177,7 +185,9 @@ def rollout_figure(images: torch.Tensor, rollout: torch.Tensor) -> Any:
             ax.set_yticks([])
     axes[0, 0].set_ylabel("input")
     axes[1, 0].set_ylabel("rollout")
-    fig.colorbar(heat, ax=list(axes[1]), label="share of the summary per patch", fraction=0.02)
+    bar = fig.colorbar(heat, ax=list(axes[1]), fraction=0.05, aspect=8)
+    bar.set_label("share of the\nsummary per patch", fontsize=8)
+    bar.ax.tick_params(labelsize=8)
     fig.suptitle("what the class token reads: attention rollout over the patches")
     return fig
 
@@ -253,7 +263,9 @@ class InitStatisticsFigure(L.Callback):
         x, y = next(iter(cast(Any, trainer).datamodule.train_dataloader()))[:2]
         self.statistics = layer_statistics(cast(torch.nn.Module, pl_module.net), x, y)
 
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # after the task's own epoch-end hook has logged this epoch's accuracy (at a callback's
+        # `on_validation_epoch_end` the metrics still hold the previous epoch's)
         if "val/acc" in trainer.callback_metrics and not trainer.sanity_checking:
             self.accuracy.append(float(trainer.callback_metrics["val/acc"]))
 
@@ -265,15 +277,39 @@ class InitStatisticsFigure(L.Callback):
         save(figure, Path(trainer.default_root_dir) / self.filename)
 
 
+TOKEN_FONT = 7  # points: the tick labels that name the tokens
+CELL = 0.17  # inches per token in an attention map: room for a two-digit label and a gap
+
+
+def _panel_inches(tokens: int, least: float, cell: float = CELL) -> float:
+    """The side of an attention map over `tokens` tokens: a cell per token, at least `least`."""
+    return max(cell * tokens, least)
+
+
+def _token_ticks(
+    ax,
+    source: torch.Tensor,
+    output: torch.Tensor,
+    bottom: bool = True,
+    left: bool = True,
+    fontsize: float = TOKEN_FONT,
+) -> None:
+    """Name the source tokens under the map (if `bottom`) and the output tokens beside it (if
+    `left`), one tick per cell."""
+    ax.set_xticks(range(len(source)), [str(int(t)) for t in source], fontsize=fontsize)
+    ax.set_yticks(range(len(output)), [str(int(t)) for t in output], fontsize=fontsize)
+    ax.tick_params(length=2, pad=1, labelbottom=bottom, labelleft=left)
+
+
 def attention_figure(weights: torch.Tensor, source: torch.Tensor, output: torch.Tensor) -> Any:
     """Attention weights (output steps x source tokens) as a heat map with its colour bar."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    side = _panel_inches(max(weights.shape), 3.2, cell=0.2)
+    fig, ax = plt.subplots(figsize=(side + 1.8, side + 1.0), layout="constrained")
     image = ax.imshow(weights.cpu().numpy(), cmap="viridis", vmin=0, vmax=1)
-    ax.set_xticks(range(weights.shape[1]), [str(int(t)) for t in source])
-    ax.set_yticks(range(len(output)), [str(int(t)) for t in output])
+    _token_ticks(ax, source, output, fontsize=8)
     ax.set(xlabel="source token", ylabel="output token", title="where each output step attends")
-    fig.colorbar(image, ax=ax, label="attention weight")
+    fig.colorbar(image, ax=ax, label="attention weight", shrink=0.8)
     return fig
 
 
@@ -281,46 +317,45 @@ def heads_attention_figure(
     weights: torch.Tensor, source: torch.Tensor, output: torch.Tensor
 ) -> Any:
     """Attention weights (layers, heads, output steps, source tokens): one heat map per head,
-    a row per layer, with one colour bar."""
+    a row per layer, with one colour bar; the tokens are named on the outer maps."""
     plt = pyplot()
     layers, heads = weights.shape[:2]
-    fig, axes = plt.subplots(
-        layers, heads, figsize=(2.2 * heads + 1, 2.2 * layers + 0.5), squeeze=False
-    )
+    side = _panel_inches(max(weights.shape[-2:]), 1.6)
+    size = (max(side * heads + 1.8, 6.0), side * layers + 1.1)
+    fig, axes = plt.subplots(layers, heads, figsize=size, squeeze=False, layout="constrained")
     for (layer, head), ax in zip(
         ((a, b) for a in range(layers) for b in range(heads)), axes.flat, strict=True
     ):
         image = ax.imshow(weights[layer, head].cpu().numpy(), cmap="viridis", vmin=0, vmax=1)
-        ax.set_title(f"layer {layer + 1}, head {head + 1}", fontsize=8)
-        ax.set_xticks(range(weights.shape[-1]), [str(int(t)) for t in source], fontsize=5)
-        ax.set_yticks(range(len(output)), [str(int(t)) for t in output], fontsize=5)
+        ax.set_title(f"layer {layer + 1}, head {head + 1}", fontsize=9)
+        _token_ticks(ax, source, output, bottom=layer == layers - 1, left=head == 0)
     for ax in axes[-1]:
-        ax.set_xlabel("source token", fontsize=8)
+        ax.set_xlabel("source token", fontsize=9)
     for ax in axes[:, 0]:
-        ax.set_ylabel("output token", fontsize=8)
+        ax.set_ylabel("output token", fontsize=9)
     fig.suptitle("cross-attention: where each output step attends, per head")
-    fig.colorbar(image, ax=axes.ravel().tolist(), label="attention weight")
+    fig.colorbar(image, ax=axes.ravel().tolist(), label="attention weight", shrink=0.8)
     return fig
 
 
 def embedding_figure(points: torch.Tensor, labels: torch.Tensor, title: str | None = None) -> Any:
     """Embeddings projected to 2-D, one colour per class, with a legend of the classes."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
     classes = labels.unique().tolist()
     for i, c in enumerate(classes):
         keep = labels == c
         ax.scatter(*points[keep].T.cpu().numpy(), color=plt.cm.tab10(i % 10), s=10, label=str(c))
     title = title or f"embeddings of {len(classes)} unseen classes"
     ax.set(xlabel="PC 1", ylabel="PC 2", title=title)
-    ax.legend(title="class", fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.legend(title="class", fontsize=7, **OUTSIDE_RIGHT)
     return fig
 
 
 def task_weights_figure(history: list[list[float]], targets: list[str], weighting: str) -> Any:
     """Each head's effective loss weight per epoch."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
     for name, weights in zip(targets, zip(*history, strict=True), strict=True):
         ax.plot(range(1, len(weights) + 1), weights, label=name)
     ax.set(
@@ -329,29 +364,32 @@ def task_weights_figure(history: list[list[float]], targets: list[str], weightin
         yscale="log",
         title=f"loss weight of each head ({weighting} weighting)",
     )
-    ax.legend(title="head")
+    ax.xaxis.set_major_locator(whole_numbers())
+    ax.legend(title="head", **OUTSIDE_RIGHT)
     return fig
 
 
 def init_figure(
     activations: list[float], gradients: list[float], accuracy: list[float], scheme: str
 ) -> Any:
-    """Per-layer std of activations and gradients at initialisation, then the learning curve."""
+    """Per-layer std of activations and gradients at initialisation, then the learning curve:
+    the validation accuracy after each epoch."""
     plt = pyplot()
-    fig, (depth, curve) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (depth, curve) = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
     layers = range(1, len(activations) + 1)
-    depth.semilogy(layers, activations, "o-", label="activations (layer output)")
-    depth.semilogy(layers, gradients, "s-", label="gradients (layer weights)")
+    depth.semilogy(layers, activations, "o-", label="activations\n(layer output)")
+    depth.semilogy(layers, gradients, "s-", label="gradients\n(layer weights)")
     depth.set_title("at initialisation: signal size by depth")
     depth.set_xlabel("linear layer (input to output)")
     depth.set_ylabel("standard deviation (log scale)")
-    depth.legend()
+    depth.legend(fontsize=8, **OUTSIDE_RIGHT)
     curve.plot(range(1, len(accuracy) + 1), accuracy, "o-", label="validation")
     curve.set_title("learning curve")
     curve.set_xlabel("epoch")
     curve.set_ylabel("accuracy (fraction correct)")
     curve.set_ylim(0, 1)
-    curve.legend()
+    curve.legend(fontsize=8, **OUTSIDE_RIGHT)
+    for ax in (depth, curve):
+        ax.xaxis.set_major_locator(whole_numbers())
     fig.suptitle(f"Initialisation {scheme!r}: forward and backward signals, then learning")
-    fig.tight_layout()
     return fig

@@ -11,6 +11,7 @@ import lightning.pytorch as L
 import torch
 
 from zoo.callbacks.figures import save
+from zoo.utils.figure_layout import OUTSIDE_RIGHT, whole_numbers
 from zoo.utils.plots import pyplot
 
 if TYPE_CHECKING:
@@ -90,8 +91,8 @@ class GeneralizationGap(L.Callback):
 def overfit_figure(train: list[float], val: list[float]) -> Any:
     """Training-split and validation loss by epoch, on a log scale."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(range(1, len(train) + 1), train, label="training split (eval mode)")
+    fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
+    ax.plot(range(1, len(train) + 1), train, label="training split\n(eval mode)")
     ax.plot(range(1, len(val) + 1), val, label="validation split")
     ax.set(
         xlabel="epoch",
@@ -99,5 +100,6 @@ def overfit_figure(train: list[float], val: list[float]) -> Any:
         yscale="log",
         title="loss on the training and validation splits",
     )
-    ax.legend()
+    ax.xaxis.set_major_locator(whole_numbers())
+    ax.legend(**OUTSIDE_RIGHT)
     return fig

@@ -18,6 +18,7 @@ import torch
 
 from zoo.analysis.attacks import robust_accuracy
 from zoo.cli.common import SOURCE_HELP, fraction, markdown_table, or_exit, positive_int
+from zoo.utils.figure_layout import OUTSIDE_RIGHT
 from zoo.utils.plots import pyplot
 from zoo.utils.preprocessing import PretrainedRecord, input_range, normalize
 
@@ -26,7 +27,7 @@ def curves_figure(results: dict[str, dict[str, list[float]]], epsilons: list[flo
     """Accuracy against epsilon: one colour per model, one line style per perturbation."""
     plt = pyplot()
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     styles = {"noise": ":", "fgsm": "--", "pgd": "-"}
     for i, (name, curves) in enumerate(results.items()):
         for kind, values in curves.items():
@@ -38,8 +39,7 @@ def curves_figure(results: dict[str, dict[str, list[float]]], epsilons: list[flo
         ylabel="test accuracy (fraction correct)",
         title="accuracy under perturbations of growing size",
     )
-    ax.legend(title="model and perturbation", fontsize=7)
-    fig.tight_layout()
+    ax.legend(title="model and perturbation", fontsize=7, **OUTSIDE_RIGHT)
     return fig
 
 

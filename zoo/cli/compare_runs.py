@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from zoo.cli.common import markdown_table, or_exit
+from zoo.utils.figure_layout import OUTSIDE_RIGHT, whole_numbers
 from zoo.utils.plots import pyplot
 
 
@@ -98,17 +100,24 @@ def plot_curves(ax, runs: list[Run], metric: str, over: str = "epoch") -> None:
         ylabel=metric,
         yscale="log" if "loss" in metric else "linear",
     )
+    if over == "epoch":
+        ax.xaxis.set_major_locator(whole_numbers())
 
 
 def reached(run: Run, metric: str, target: float, over: str) -> float:
     """The first value of `over` at which `metric` reached `target` (fell to it, for a loss),
-    or nan if it never did."""
+    or nan if it never did (`reached_cell` writes that as `never`)."""
     for row in run.epochs:
         if metric in row and over in row:
             value = row[metric]
             if (value <= target) if "loss" in metric else (value >= target):
                 return row[over] + (1 if over == "epoch" else 0)  # epochs trained, from 1
     return float("nan")
+
+
+def reached_cell(value: float) -> float | str:
+    """A table cell for `reached`: the value, or `never` where the run never reached it."""
+    return "never" if math.isnan(value) else value
 
 
 def plot_against(ax, runs: list[Run], metric: str, x: str, group: str | None) -> None:
@@ -145,22 +154,29 @@ def sweep_figure(
     over: str | None = None,
 ) -> Any:
     """`metric` by epoch (or against the override `x`), and against the logged `over` in a
-    second panel when given."""
+    second panel when given; each legend beside its panel, off the curves."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2 if over else 1, figsize=(11 if over else 6, 4), squeeze=False)
+    size = (15 if over else 9, 4)
+    fig, axes = plt.subplots(1, 2 if over else 1, figsize=size, squeeze=False, layout="constrained")
     ax = axes[0, 0]
     if x:
         plot_against(ax, runs, metric, x, group)
     else:
         plot_curves(ax, runs, metric)
     ax.set_title(title)
-    ax.legend()
+    beside_legend(ax)
     if over:
         plot_curves(axes[0, 1], runs, metric, over)
         axes[0, 1].set_title(f"{metric} against {over}")
-        axes[0, 1].legend()
-    fig.tight_layout()
+        beside_legend(axes[0, 1])
     return fig
+
+
+def beside_legend(ax, rows: int = 14) -> None:
+    """A legend beside `ax`, in as many columns of `rows` entries as a large sweep needs to
+    stay within the figure's height."""
+    entries = len(ax.get_legend_handles_labels()[1])
+    ax.legend(fontsize=8, ncols=max(1, math.ceil(entries / rows)), **OUTSIDE_RIGHT)
 
 
 def compare(
@@ -189,7 +205,7 @@ def compare(
         to_target = ["epoch", *([over] if over else [])]
         columns += [f"{o} to {metric} {target}" for o in to_target]
         for row, run in zip(rows, runs, strict=True):
-            row += [reached(run, metric, target, o) for o in to_target]
+            row += [reached_cell(reached(run, metric, target, o)) for o in to_target]
     summary = markdown_table(["run", *columns], rows, digits=4)
     (sweep_dir / "summary.md").write_text(summary + "\n")
     return plot, summary

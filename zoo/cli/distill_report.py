@@ -145,8 +145,9 @@ def report_row(source: str, args: argparse.Namespace) -> Row:
     return measure(source, net, x, y, args.classes)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    """The `zoo-distill-report` command line (the documentation is generated from it)."""
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument(
         "sources", nargs="+", help="model names, model directories or .ckpt files; teacher first"
     )
@@ -159,6 +160,11 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="with --classes: raise every model's output bias for them by this much first",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.raise_bias and not args.classes:
         parser.error("--raise-bias needs --classes")

@@ -41,14 +41,19 @@ def evaluate(
     return {k: float(v) for k, v in metrics.items()}
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The `zoo-eval` command line (the documentation is generated from it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help=SOURCE_HELP)
     parser.add_argument("--split", default="test", choices=["val", "test"])
     parser.add_argument(
         "--data-dir", default=None, help="where downloadable datasets live (default: data)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     source = or_exit(lambda: resolve(args.source, args.data_dir))
     metrics = or_exit(lambda: evaluate(source.net, source.data, source.task, args.split))
     for name, value in sorted(metrics.items()):

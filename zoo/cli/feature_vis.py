@@ -9,6 +9,7 @@ regularisers: an L2 penalty, random jitter and an occasional blur.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -16,10 +17,13 @@ import torch
 
 from zoo.analysis.feature_vis import visualize
 from zoo.cli.common import SOURCE_HELP, or_exit, positive_int
+from zoo.utils.plots import pyplot
 from zoo.utils.preprocessing import PretrainedRecord, input_range
 
 if TYPE_CHECKING:
     from zoo.blocks.heads import Head
+
+PANEL = 0.95  # inches: the side of each optimised image
 
 
 def feature_vis_figure(
@@ -27,19 +31,30 @@ def feature_vis_figure(
 ) -> Any:
     """The optimised inputs (pixels in [0, 1]) side by side, each titled by the class or
     channel it excites (and the net's confidence in that class), on a white-to-black scale."""
-    from zoo.utils.plots import pyplot
-
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(targets), figsize=(1.1 * len(targets) + 0.6, 1.9))
-    axes = axes if len(targets) > 1 else [axes]
-    for i, (ax, target) in enumerate(zip(axes, targets, strict=True)):
+    width = PANEL * len(targets) + 1.2  # the panels and the colour bar
+    title = textwrap.fill(
+        f"inputs optimised to excite each {kind} (gradient ascent from grey noise)",
+        width=max(int(width / 0.09), 30),  # characters of 10-point text across the figure
+    )
+    titles = 2 if confidence is not None else 1
+    height = PANEL + 0.35 + 0.17 * (titles + title.count("\n") + 1)
+    fig, axes = plt.subplots(
+        1, len(targets), figsize=(width, height), squeeze=False, layout="constrained"
+    )
+    fig.get_layout_engine().set(wspace=0.02)
+    for i, (ax, target) in enumerate(zip(axes[0], targets, strict=True)):
         image = ax.imshow(pixels[i].mean(0).cpu().numpy(), cmap="gray_r", vmin=0, vmax=1)
-        title = f"{kind} {target}"
-        ax.set_title(title + (f"\np={confidence[i]:.2f}" if confidence is not None else ""))
+        name = f"{kind} {target}"
+        ax.set_title(
+            name + (f"\np={confidence[i]:.2f}" if confidence is not None else ""), fontsize=9
+        )
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(image, ax=list(axes), label="ink (0 = blank, 1 = full)", fraction=0.02)
-    fig.suptitle(f"inputs optimised to excite each {kind} (gradient ascent from grey noise)")
+    bar = fig.colorbar(image, ax=list(axes[0]), fraction=0.05, aspect=10)
+    bar.set_label("ink (0 = blank,\n1 = full)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10)
     return fig
 
 
@@ -56,6 +71,7 @@ def save_grid(
     pixels = ((images - low) / (high - low)).clamp(0, 1)
     fig = feature_vis_figure(pixels, targets, kind, confidence)
     fig.savefig(path, dpi=120, bbox_inches="tight")
+    pyplot().close(fig)
     return path
 
 

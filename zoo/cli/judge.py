@@ -21,14 +21,19 @@ class Sampler(Protocol):
     def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor: ...
 
 
-def main(argv: list[str] | None = None) -> None:
-    from zoo.registry import load_model
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    """The `zoo-judge` command line (the documentation is generated from it)."""
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("source", help=f"a model with .sample(n): {SOURCE_HELP}")
     parser.add_argument("--judge", default="cnn.digits", help="the classifier that judges")
     parser.add_argument("--samples", type=positive_int, default=1000)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    from zoo.registry import load_model
+
+    args = build_parser().parse_args(argv)
     net, judge = or_exit(lambda: (load_model(args.source), load_model(args.judge)))
     if not hasattr(net, "sample"):
         fail(f"{args.source} cannot sample (no .sample method): expected a generative model")

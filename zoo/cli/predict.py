@@ -86,15 +86,22 @@ def write_csv(path: Path, predictions: torch.Tensor, probabilities: torch.Tensor
             writer.writerow([i, label, *(f"{p:.6f}" for p in probs)])
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The `zoo-predict` command line (the documentation is generated from it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help=SOURCE_HELP)
-    parser.add_argument("inputs", type=Path, help=".npy or .pt array (N, *input_shape)")
+    parser.add_argument(
+        "inputs", type=Path, help=".npy or .pt array of N inputs, each of the model's input shape"
+    )
     parser.add_argument(
         "--raw", action="store_true", help="inputs are raw samples: preprocess them"
     )
     parser.add_argument("--out", type=Path, default=Path("predictions.csv"))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     or_exit(lambda: check_writable(args.out))
     predictions, probabilities = or_exit(
         lambda: predict(args.source, load_array(args.inputs), args.raw)

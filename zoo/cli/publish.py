@@ -167,7 +167,8 @@ def publish(
     return hub.read_card(registry / name)
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The `zoo-publish` command line (the documentation is generated from it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="a train.py run directory or a .ckpt file")
     parser.add_argument(
@@ -177,7 +178,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--force", action="store_true", help="replace weights already published under --name"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     card = or_exit(lambda: publish(args.run, args.name, args.registry, args.force))
     print(f"{args.registry / args.name}: {card['metrics']} sha256={card['sha256']}")
 

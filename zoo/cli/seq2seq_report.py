@@ -79,10 +79,15 @@ def report_of(source: str) -> dict[str, float]:
     return exact_by_length(resolved.net, build_data(resolved.data).load()["test"])
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The `zoo-seq2seq-report` command line (the documentation is generated from it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help=SOURCE_HELP)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     report = or_exit(lambda: report_of(args.source))
     print(markdown_table(["source length", *report], [["exact match", *report.values()]]))
 

@@ -37,13 +37,9 @@ def data_module(name: str, overrides: list[str]) -> Any:
     return build_node(cfg, "data")
 
 
-def main(argv: list[str] | None = None) -> None:
-    from hydra.errors import HydraException
-
-    from zoo.data.image_folder import shards_from_image_folder
-    from zoo.data.shards import shards_from_datamodule
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    """The `zoo-shards` command line (the documentation is generated from it)."""
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", help="a zoo data config name (conf/data/<name>.yaml)")
     source.add_argument("--images", help="a folder of <split>/<class>/<image> files")
@@ -54,7 +50,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunk-bytes", default="64MB", help="bytes per chunk (default 64MB)")
     parser.add_argument("--workers", type=positive_int, default=1, help="writer processes")
     parser.add_argument("--overwrite", action="store_true", help="replace earlier shards in --out")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    from hydra.errors import HydraException
+
+    from zoo.data.image_folder import shards_from_image_folder
+    from zoo.data.shards import shards_from_datamodule
+
+    args = build_parser().parse_args(argv)
     write = {"chunk_bytes": args.chunk_bytes, "workers": args.workers, "overwrite": args.overwrite}
     if args.images:
         if args.overrides:

@@ -20,7 +20,7 @@ from zoo.utils.builder import register
 
 @register()
 class EncoderDecoder(nn.Module):
-    """decode(encode(x)) for inputs (N, *input_shape); any encoder/decoder pair composes."""
+    """decode(encode(x)) for inputs `(N, *input_shape)`; any encoder/decoder pair composes."""
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, input_shape: Sequence[int]) -> None:
         super().__init__()
@@ -30,16 +30,16 @@ class EncoderDecoder(nn.Module):
         materialize(nn.Sequential(encoder, decoder), self.input_shape)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Inputs (N, *input_shape) -> codes z, as the encoder shapes them."""
+        """Inputs `(N, *input_shape)` -> codes z, as the encoder shapes them."""
         check_shape(x, self.input_shape, type(self).__name__)
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Codes z (N, ...) -> outputs (N, *input_shape)."""
+        """Codes z (N, ...) -> outputs `(N, *input_shape)`."""
         return self.decoder(z).view(-1, *self.input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, *input_shape) -> decode(encode(x)), (N, *input_shape)."""
+        """`(N, *input_shape)` -> decode(encode(x)), `(N, *input_shape)`."""
         return self.decode(self.encode(x))
 
 
@@ -65,12 +65,12 @@ class Autoencoder(EncoderDecoder):
             corrupt(torch.zeros(1), corruption, noise_level)  # validates kind and level now
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Codes z -> reconstructions (N, *input_shape), through `output`."""
+        """Codes z -> reconstructions `(N, *input_shape)`, through `output`."""
         x = super().decode(z)
         return torch.sigmoid(x) if self.output == "sigmoid" else x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, *input_shape) -> reconstructions, shaped alike; corrupted first in training."""
+        """`(N, *input_shape)` -> reconstructions, shaped alike; corrupted first in training."""
         if self.training and self.corruption is not None:
             x = corrupt(x, self.corruption, self.noise_level)
         return self.decode(self.encode(x))

@@ -16,7 +16,7 @@ from zoo.utils.builder import register
 
 @register()
 class Classifier(HasHead):
-    """`head(backbone(x).flatten(1))` for inputs of shape (N, *input_shape).
+    """`head(backbone(x).flatten(1))` for inputs of shape `(N, *input_shape)`.
 
     `head` is a `Head` or a callable taking the backbone's output width (a Hydra partial), so a
     config never has to work out the flattened feature size by hand.
@@ -45,12 +45,12 @@ class Classifier(HasHead):
         return self.feature_size()
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Inputs (N, *input_shape) -> the flattened features the head reads (N, F)."""
+        """Inputs `(N, *input_shape)` -> the flattened features the head reads (N, F)."""
         check_shape(x, self.input_shape, type(self).__name__)
         return self.backbone(x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Inputs (N, *input_shape) -> the head's logits (N,) or (N, num_outputs); the
+        """Inputs `(N, *input_shape)` -> the head's logits (N,) or (N, num_outputs); the
         features themselves after `reset_classifier(0)`."""
         return self.head(self.forward_features(x))
 

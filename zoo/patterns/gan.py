@@ -17,7 +17,7 @@ from zoo.utils.builder import register
 class GAN(nn.Module):
     """`generator`: (N, latent_dim) -> (N, prod(input_shape)) pixel logits, squashed here to
     [0, 1]; `discriminator`: (N, prod(input_shape)) images -> (N, 1) real-vs-fake logits.
-    `forward(z)` and `sample(n)` return images (N, *input_shape)."""
+    `forward(z)` and `sample(n)` return images `(N, *input_shape)`."""
 
     def __init__(
         self,
@@ -32,7 +32,7 @@ class GAN(nn.Module):
         self.pixels = math.prod(self.input_shape)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Noise z (N, latent_dim) -> images (N, *input_shape) in [0, 1]."""
+        """Noise z (N, latent_dim) -> images `(N, *input_shape)` in [0, 1]."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"GAN expects z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         return torch.sigmoid(self.generator(z)).view(-1, *self.input_shape)
@@ -53,5 +53,5 @@ class GAN(nn.Module):
 
     @torch.no_grad()
     def sample(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`count` generated images (count, *input_shape), without a graph."""
+        """`count` generated images `(count, *input_shape)`, without a graph."""
         return self(self.noise(count, generator))

@@ -15,7 +15,7 @@ from zoo.utils.builder import register
 
 @register()
 class MultiTask(nn.Module):
-    """`{name: head(trunk(x).flatten(1))}` for inputs (N, *input_shape).
+    """`{name: head(trunk(x).flatten(1))}` for inputs `(N, *input_shape)`.
 
     `heads` maps task names to `Head`s or to callables taking the trunk's output width (Hydra
     partials), so any mix of binary, multi-label, multi-class and regression heads fits. `tasks`
@@ -45,7 +45,7 @@ class MultiTask(nn.Module):
         self.heads = nn.ModuleDict({t: build_head(heads[t], width) for t in tasks})
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Inputs (N, *input_shape) -> {task name: that head's logits}."""
+        """Inputs `(N, *input_shape)` -> {task name: that head's logits}."""
         check_shape(x, self.input_shape, type(self).__name__)
         features = self.trunk(x).flatten(1)
         return {name: head(features) for name, head in self.heads.items()}

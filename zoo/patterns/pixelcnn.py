@@ -21,7 +21,7 @@ class BinaryImageModel(nn.Module):
     input_shape: tuple[int, ...]
 
     def check(self, x: torch.Tensor) -> None:
-        """Raise unless `x` is a batch of images (N, *input_shape)."""
+        """Raise unless `x` is a batch of images `(N, *input_shape)`."""
         if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(
                 f"{type(self).__name__} expects images of shape "
@@ -90,6 +90,6 @@ class IndependentPixels(BinaryImageModel):
         self.logits = nn.Parameter(torch.zeros(self.input_shape))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Images (N, *input_shape) -> the same per-pixel logits for every image."""
+        """Images `(N, *input_shape)` -> the same per-pixel logits for every image."""
         self.check(x)
         return self.logits.expand_as(x)

@@ -60,7 +60,7 @@ class SequenceModel(HasHead):
         return width * steps if self.read == "steps" else width
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Sequences (N, *input_shape) -> what the head reads: the encoder's summary (N, D),
+        """Sequences `(N, *input_shape)` -> what the head reads: the encoder's summary (N, D),
         or every step's outputs flattened (N, T * D)."""
         check_shape(x, self.input_shape, type(self).__name__)
         if self.channels_first:  # (N, C, L) -> L steps of C features
@@ -69,5 +69,5 @@ class SequenceModel(HasHead):
         return outputs.flatten(1) if self.read == "steps" else summary
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Sequences (N, *input_shape) -> the head's logits."""
+        """Sequences `(N, *input_shape)` -> the head's logits."""
         return self.head(self.forward_features(x))

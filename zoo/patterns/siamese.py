@@ -52,7 +52,7 @@ class Siamese(nn.Module):
         self.head = None if head is None else build_head(head, width)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, *input_shape) -> (N, embedding_dim)."""
+        """`(N, *input_shape)` -> (N, embedding_dim)."""
         check_shape(x, self.input_shape, type(self).__name__)
         z = self.encoder(x).flatten(1)
         return F.normalize(z, dim=1) if self.normalize else z

@@ -36,10 +36,10 @@ class SimCLR(nn.Module):
         self.projection = MLP(self.feature_size, [hidden_dim], projection_dim)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, *input_shape) -> the backbone's features (N, feature_size)."""
+        """`(N, *input_shape)` -> the backbone's features (N, feature_size)."""
         check_shape(x, self.input_shape, type(self).__name__)
         return self.backbone(x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, *input_shape) -> projections (N, projection_dim)."""
+        """`(N, *input_shape)` -> projections (N, projection_dim)."""
         return self.projection(self.features(x))

@@ -61,7 +61,7 @@ class VAE(nn.Module):
         return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """x (N, *input_shape) -> (decoder output for one z ~ q(z|x), mu, log-variance)."""
+        """x `(N, *input_shape)` -> (decoder output for one z ~ q(z|x), mu, log-variance)."""
         mu, logvar = self.encode(x)
         return self.decode(self.reparameterize(mu, logvar)), mu, logvar
 

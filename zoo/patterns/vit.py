@@ -37,7 +37,7 @@ class PatchEmbedding(nn.Module):
         self.projection = conv(in_channels, embed_dim, patch_size, stride=patch_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W), H and W multiples of the patch size -> tokens (N, H*W/p², E); with
+        """(N, C, H, W), H and W multiples of the patch size -> tokens `(N, H*W/p², E)`; with
         `dims=1`, (N, C, L), L a multiple of the patch size -> tokens (N, L/p, E)."""
         p = self.patch_size
         if (
@@ -122,7 +122,7 @@ class ViTEncoder(nn.Module):
         return tokens if self.positions is None else tokens + self.positions
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Images (N, *input_shape) -> the pooled summary (N, E)."""
+        """Images `(N, *input_shape)` -> the pooled summary (N, E)."""
         h = self.tokens(x)
         for block in self.blocks:
             h = block(h)

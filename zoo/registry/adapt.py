@@ -26,7 +26,7 @@ from zoo.utils.preprocessing import as_lists
 
 
 def adapt_input_conv(in_channels: int, weight: torch.Tensor) -> torch.Tensor:
-    """A convolution's weight (O, I, *kernel) for `in_channels` input channels, by the rule of
+    """A convolution's weight `(O, I, *kernel)` for `in_channels` input channels, by the rule of
     timm's `adapt_input_conv` (timm/models/_manipulate.py): to one channel, the sum over the I
     channels; to C channels, the I channels repeated ceil(C/I) times, cut to C and scaled by
     I/C. timm assumes I=3 (RGB); any I here, so a grey model takes RGB. Why this rule: an input

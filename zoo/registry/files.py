@@ -21,7 +21,12 @@ from zoo.utils.builder import build_model
 from zoo.utils.preprocessing import PretrainedRecord, default_record
 from zoo.utils.safe_files import sha256
 
-CONFIG, WEIGHTS, CARD = "config.json", "model.safetensors", "card.json"
+CONFIG = "config.json"
+"""A model directory's config: what builds the model, and its preprocessing record."""
+WEIGHTS = "model.safetensors"
+"""A model directory's weights (safetensors: read without unpickling anything)."""
+CARD = "card.json"
+"""A model directory's card: data, metrics, command, and the sha256 of weights and config."""
 
 
 class ChecksumError(RuntimeError):

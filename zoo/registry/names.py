@@ -14,6 +14,7 @@ from zoo.registry.files import WEIGHTS, read_card
 from zoo.training.presets import preset_names
 
 REGISTRY = Path(__file__).parent / "weights"
+"""Where the shipped weights live, one model directory per name (`cnn.digits/`, ...)."""
 
 
 def list_models(pattern: str = "*", pretrained: bool = False) -> list[str]:

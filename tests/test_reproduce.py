@@ -1,0 +1,140 @@
+"""The reproduce tier (`pytest -m reproduce`, or `zoo-reproduce`: the same code): every shipped
+card trained again from the command on its card, on the CPU, and each metric on the card
+compared with the retrained weights' within the card's tolerance (twice its measured seed
+spread). The table lands in `reproduce.md`; the quick tests below check the tier's own logic."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import ROOT
+
+import zoo
+from zoo.cli import reproduce
+from zoo.cli.reproduce import SPREAD_KEY, Comparison, Retrained, card_overrides, compare, table
+
+CARDS = zoo.list_pretrained()
+
+
+@pytest.mark.reproduce
+@pytest.mark.parametrize("name", CARDS)
+def test_a_card_reproduces_from_its_command(name, seed, retrained, figures, request):
+    """Retrains `name` from its card's command and, on seed 0, compares every metric on the
+    card within its tolerance (other seeds, `--seeds 0,1,2`, measure the spread)."""
+    run = retrained(name, seed)
+    figures(**run.metrics)
+    if seed != 0 or request.config.getoption("--record-spread"):
+        return
+    off = [row for row in compare(zoo.model_card(name), run) if not row.within]
+    assert not off, "\n" + table(off)
+
+
+def test_every_card_has_its_seed_spread_and_a_train_py_command():
+    for name in CARDS:
+        card = zoo.model_card(name)
+        assert card_overrides(card)[0].startswith("experiment="), card["command"]
+        spread = card.get(SPREAD_KEY)
+        assert spread and spread["seeds"] == [0, 1, 2], name
+        assert set(spread["metrics"]) >= set(card["metrics"]), name
+
+
+def fake_card(std: float | None) -> dict:
+    card = {"name": "mlp.digits", "metrics": {"test/acc": 0.95}, "command": "python train.py"}
+    if std is not None:
+        card[SPREAD_KEY] = {"metrics": {"test/acc": {"values": [0.95, 0.94, 0.96], "std": std}}}
+    return card
+
+
+def retrained_with(acc: float) -> Retrained:
+    return Retrained("mlp.digits", 0, {"test/acc": acc}, 1.0, 0.5)
+
+
+def test_a_metric_reproduces_within_twice_its_seed_spread_either_way():
+    card = fake_card(std=0.01)
+    assert compare(card, retrained_with(0.969))[0].within
+    assert compare(card, retrained_with(0.931))[0].within
+    assert not compare(card, retrained_with(0.971))[0].within
+    assert not compare(card, retrained_with(0.929))[0].within
+
+
+def test_a_card_without_a_spread_or_a_metric_does_not_reproduce():
+    (row,) = compare(fake_card(std=None), retrained_with(0.95))
+    assert not row.within and row.reason == "no seed spread"
+    (row,) = compare(fake_card(std=0.01), Retrained("mlp.digits", 0, {}, 1.0, 0.5))
+    assert not row.within and row.reproduced is None
+    assert "**no**" in table([row])
+
+
+def test_a_command_that_is_not_a_train_py_run_is_refused():
+    with pytest.raises(ValueError, match=r"command 'rm -rf /'; expected `python train.py"):
+        card_overrides({"name": "x.y", "command": "rm -rf /"})
+
+
+def test_the_table_names_card_metric_shipped_reproduced_tolerance_and_seconds():
+    text = table([Comparison("mlp.digits", "test/acc", 0.95, 0.951, 0.02, 12.3)])
+    header, _, row = text.splitlines()
+    assert header == "| card | metric | shipped | reproduced | tolerance | within | seconds |"
+    assert row == "| mlp.digits | test/acc | 0.9500 | 0.9510 | 0.0200 | yes | 12 |"
+
+
+def test_a_spread_is_the_sample_std_over_seeds_0_1_2_written_into_the_card_alone(tmp_path):
+    import shutil
+
+    shutil.copytree(zoo.registry.REGISTRY / "mlp.digits", tmp_path / "mlp.digits")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "mlp.digits").iterdir()}
+    runs = [Retrained("mlp.digits", s, {"test/acc": a}, 2.0, 1.0) for s, a in enumerate((1, 2, 3))]
+    reproduce.record_spread("mlp.digits", runs, registry=tmp_path)
+    card = json.loads((tmp_path / "mlp.digits" / "card.json").read_text())
+    assert card[SPREAD_KEY]["metrics"]["test/acc"] == {"values": [1, 2, 3], "std": 1.0}
+    assert card[SPREAD_KEY]["seconds"] == [3.0, 3.0, 3.0]
+    after = {p.name: p.read_bytes() for p in (tmp_path / "mlp.digits").iterdir()}
+    assert {k for k in before if before[k] != after[k]} == {"card.json"}
+    zoo.from_pretrained(tmp_path / "mlp.digits")  # the weights still match their sha256
+
+
+FRESH = """
+import json, sys
+from pathlib import Path
+from zoo.cli.reproduce import retrain
+print(json.dumps(retrain("mlp.digits", 0, Path(sys.argv[1]), sys.argv[2]).metrics))
+"""
+
+
+@pytest.mark.slow
+def test_a_card_trained_after_another_in_one_process_scores_as_in_a_fresh_one(tmp_path):
+    """What lets the tier train its cards in one process per worker (Lightning, torch and the
+    data imported once, not once per card): a card retrained after another card in the same
+    process scores exactly as in a new interpreter with the same threads."""
+    data = str(ROOT / "data")
+    reproduce.retrain("cnn.digits", 0, tmp_path / "first", data)
+    after = reproduce.retrain("mlp.digits", 0, tmp_path / "after", data)
+    fresh = subprocess.run(
+        [sys.executable, "-c", FRESH, str(tmp_path / "fresh"), data],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())},
+    )
+    assert json.loads(fresh.stdout.splitlines()[-1]) == after.metrics
+
+
+def test_a_seed_0_run_ships_in_place_of_its_card_keeping_the_spread(tmp_path):
+    import shutil
+
+    registry, run_dir = tmp_path / "registry", tmp_path / "run" / "registry" / "mlp.digits"
+    shutil.copytree(zoo.registry.REGISTRY / "mlp.digits", registry / "mlp.digits")
+    shutil.copytree(zoo.registry.REGISTRY / "mlp.digits", run_dir)
+    runs = [Retrained("mlp.digits", s, {"test/acc": a}, 2.0, 1.0) for s, a in enumerate((1, 2, 3))]
+    reproduce.record_spread("mlp.digits", runs, registry=registry)
+    card = json.loads((run_dir / "card.json").read_text())
+    (run_dir / "card.json").write_text(json.dumps(card | {"created": "2030-01-01"}))
+    again = Retrained("mlp.digits", 0, {"test/acc": 1}, 2.0, 1.0, str(run_dir))
+    reproduce.replace_shipped(again, registry=registry)
+    shipped = json.loads((registry / "mlp.digits" / "card.json").read_text())
+    assert shipped["created"] == "2030-01-01" and shipped[SPREAD_KEY]["seeds"] == [0, 1, 2]
+    with pytest.raises(ValueError, match="seed 1; a card ships the run of seed 0"):
+        reproduce.replace_shipped(Retrained("mlp.digits", 1, {}, 1.0, 1.0), registry=registry)
