@@ -148,17 +148,9 @@ def compare(
     for metric, shipped in card["metrics"].items():
         reproduced = None if retrained is None else retrained.metrics.get(metric)
         seconds = 0.0 if retrained is None else retrained.seconds
-        rows.append(
-            Comparison(
-                card["name"],
-                metric,
-                shipped,
-                reproduced,
-                tolerance(card, metric),
-                seconds,
-                reason or ("" if tolerance(card, metric) is not None else "no seed spread"),
-            )
-        )
+        allowed = tolerance(card, metric)
+        why = reason or ("" if allowed is not None else "no seed spread")
+        rows.append(Comparison(card["name"], metric, shipped, reproduced, allowed, seconds, why))
     return rows
 
 
