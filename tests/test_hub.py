@@ -593,6 +593,17 @@ def test_eval_predict_and_publish_entry_points(tmp_path, capsys):
     assert publish(run, "mlp.small", registry=tmp_path / "registry", force=True)["sha256"]
 
 
+def test_a_published_card_records_the_shipped_weights_its_run_loaded(tmp_path):
+    """A student's card names its teacher's weights by sha256 (`depends_on`), so a teacher
+    shipped later shows the student as stale (`zoo.registry.lineage`)."""
+    from zoo.cli.publish import publish
+
+    run = tmp_path / "run"
+    train(compose_train(["experiment=distill_digits", "trainer.max_epochs=1"], run))
+    card = publish(run, "mlp.student", registry=tmp_path / "registry")
+    assert card["depends_on"] == {"cnn.digits_teacher": CARDS["cnn.digits_teacher"]["sha256"]}
+
+
 def test_checkpoint_without_a_zoo_record_is_refused(tmp_path):
     torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
     with pytest.raises(ValueError, match=r"has no zoo model config: was it written by train\.py"):

@@ -15,6 +15,7 @@ from conftest import ROOT
 import zoo
 from zoo.cli import reproduce
 from zoo.cli.reproduce import SPREAD_KEY, Comparison, Retrained, card_overrides, compare, table
+from zoo.registry.lineage import depends_on, stale_dependencies
 
 CARDS = zoo.list_pretrained()
 
@@ -138,3 +139,52 @@ def test_a_seed_0_run_ships_in_place_of_its_card_keeping_the_spread(tmp_path):
     assert shipped["created"] == "2030-01-01" and shipped[SPREAD_KEY]["seeds"] == [0, 1, 2]
     with pytest.raises(ValueError, match="seed 1; a card ships the run of seed 0"):
         reproduce.replace_shipped(Retrained("mlp.digits", 1, {}, 1.0, 1.0), registry=registry)
+
+
+def test_every_card_was_made_with_the_shipped_weights_it_loads():
+    """A card whose run loads shipped weights (a student's teacher, a GAN's judge) records their
+    sha256, and they are still the shipped ones: a teacher replaced after its students were
+    trained leaves them stale, and they no longer reproduce from their command."""
+    stale = [line for name in CARDS for line in stale_dependencies(zoo.model_card(name))]
+    assert not stale, "\n".join(stale)
+
+
+def test_the_weights_a_config_loads_are_found_by_name_only():
+    task = {
+        "teacher": {"_target_": "zoo.load_model", "source": "distill_digits"},  # an old name
+        "judges": [{"_target_": "zoo.load_model", "source": "cnn.digits"}],
+        "other": {"_target_": "zoo.load_model", "source": "logs/run/checkpoints/last.ckpt"},
+    }
+    shipped = {
+        name: zoo.model_card(name)["sha256"] for name in ("cnn.digits", "mlp.digits_distilled")
+    }
+    with pytest.warns(DeprecationWarning, match="'distill_digits' names the experiment"):
+        assert depends_on(task) == shipped
+
+
+def test_a_run_made_with_replaced_weights_is_held_back(tmp_path):
+    """Shipping a tier run whose teacher was replaced since it trained would ship a card that
+    no longer reproduces: it is held back, with the command that retrains it."""
+    import shutil
+
+    name = "mlp.digits_distilled"
+    registry, current, old = tmp_path / "registry", tmp_path / "current", tmp_path / "old"
+    for folder in (registry / name, current, old):
+        shutil.copytree(zoo.registry.REGISTRY / name, folder)
+    card = json.loads((old / "card.json").read_text())
+    (old / "card.json").write_text(
+        json.dumps(card | {"depends_on": {"cnn.digits_teacher": "0" * 64}})
+    )
+    teacher = zoo.model_card("cnn.digits_teacher")["sha256"]
+    made_now = {"depends_on": {"cnn.digits_teacher": teacher}, "created": "2030-01-01"}
+    (current / "card.json").write_text(json.dumps(card | made_now))
+
+    held = reproduce.ship_all([Retrained(name, 0, {}, 1.0, 1.0, str(old))], registry)
+    assert held == [
+        f"{name} was made with cnn.digits_teacher 000000000000, the shipped cnn.digits_teacher "
+        f"is {teacher[:12]}: retrain it "
+        f"(zoo-reproduce {name} --record-spread --replace-shipped)"
+    ]
+    assert json.loads((registry / name / "card.json").read_text()) == card
+    assert not reproduce.ship_all([Retrained(name, 0, {}, 1.0, 1.0, str(current))], registry)
+    assert json.loads((registry / name / "card.json").read_text())["created"] == "2030-01-01"

@@ -5,8 +5,9 @@
 
 Weights are named `<architecture>.<tag>` (the model preset, then what they learned). The card
 records the name, architecture and experiment, the dataset and split, the test metrics measured
-here by `zoo-eval`, the parameter count, the command that trained it and the sha256 of the
-weights; config.json holds the model config and the preprocessing record of the run's data.
+here by `zoo-eval`, the parameter count, the command that trained it, the sha256 of the
+weights and that of the shipped weights the run loaded (`depends_on`: a teacher, a judge);
+config.json holds the model config and the preprocessing record of the run's data.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from zoo import __version__
 from zoo import registry as hub
 from zoo.cli.common import or_exit
 from zoo.cli.eval import evaluate
+from zoo.registry.lineage import depends_on
 from zoo.registry.sources import build_data, resolve
 from zoo.utils.safe_files import load_checkpoint_file
 
@@ -155,6 +157,7 @@ def publish(
         "split": splits,
         "task": source.task,
         "metrics": evaluate(source.net, source.data, source.task, "test"),
+        **({"depends_on": used} if (used := depends_on(source.task)) else {}),
         **({"baselines": found} if (found := measured_baselines(datamodule)) else {}),
         **({"published": PUBLISHED[experiment]} if experiment in PUBLISHED else {}),
         "command": reproducing_command(source.card["command"]),

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from zoo.cli.common import markdown_table, positive_int
-from zoo.registry.files import CARD, CONFIG, WEIGHTS
+from zoo.registry.files import CARD, CONFIG, WEIGHTS, read_card
+from zoo.registry.lineage import stale_dependencies
 from zoo.registry.names import REGISTRY, list_pretrained, model_card
 from zoo.utils.atomic import write_text_atomic
 
@@ -131,6 +132,20 @@ def replace_shipped(run: Retrained, registry: Path = REGISTRY) -> None:
     if spread:
         card = json.loads((target / CARD).read_text())
         write_text_atomic(target / CARD, json.dumps(card | {SPREAD_KEY: spread}, indent=2) + "\n")
+
+
+def ship_all(runs: Sequence[Retrained], registry: Path = REGISTRY) -> list[str]:
+    """Ship the seed-0 runs, those that load no shipped weights first (the teachers): a run
+    made with weights that have since been replaced is held back, since it learned from the old
+    ones. Returns why each held run was held, a line each."""
+    held = []
+    for run in sorted(runs, key=lambda r: bool(read_card(Path(r.model_dir)).get("depends_on"))):
+        stale = stale_dependencies(read_card(Path(run.model_dir)))
+        if stale:
+            held += stale
+        else:
+            replace_shipped(run, registry)
+    return held
 
 
 def tolerance(card: dict[str, Any], metric: str) -> float | None:
@@ -270,8 +285,8 @@ def report(
             record_spread(name, [r for r in runs if r.name == name])
     by_name = {run.name: run for run in runs if run.seed == 0}
     if replace:
-        for run in by_name.values():
-            replace_shipped(run)
+        for held in ship_all(list(by_name.values())):
+            print(f"not shipped: {held}", file=sys.stderr)
     return [row for name in names for row in compare(model_card(name), by_name.get(name))]
 
 
