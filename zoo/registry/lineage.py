@@ -5,7 +5,7 @@ stale until that card is trained again."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from zoo.registry.names import OLD_NAMES, list_pretrained, model_card
 
@@ -21,8 +21,7 @@ def depends_on(config: Any) -> dict[str, str]:
     def visit(node: Any) -> None:
         if isinstance(node, Mapping):
             source = node.get("source")
-            named = isinstance(source, str) and (source in list_pretrained() or source in OLD_NAMES)
-            if node.get("_target_") == LOADER and named:
+            if node.get("_target_") == LOADER and _names_weights(source):
                 card = model_card(source)
                 found[card["name"]] = card["sha256"]
             for value in node.values():
@@ -33,6 +32,11 @@ def depends_on(config: Any) -> dict[str, str]:
 
     visit(config)
     return dict(sorted(found.items()))
+
+
+def _names_weights(source: Any) -> TypeGuard[str]:
+    """Whether a loader's `source` is the name of shipped weights (not a folder or a file)."""
+    return isinstance(source, str) and (source in list_pretrained() or source in OLD_NAMES)
 
 
 def stale_dependencies(card: Mapping[str, Any]) -> list[str]:
