@@ -123,6 +123,14 @@ def test_a_card_trained_after_another_in_one_process_scores_as_in_a_fresh_one(tm
     assert json.loads(fresh.stdout.splitlines()[-1]) == after.metrics
 
 
+@pytest.mark.slow
+def test_the_worker_pool_keeps_each_runs_weights_for_shipping(tmp_path):
+    """`zoo-reproduce --replace-shipped` ships from the runs' own folders once every card has
+    trained: the pool's runs leave their published weights and card in place."""
+    (run,) = reproduce.retrain_all(["mlp.digits"], [0], 1, tmp_path, str(ROOT / "data"))
+    assert zoo.registry.read_card(run.model_dir)["metrics"] == run.metrics
+
+
 def test_a_seed_0_run_ships_in_place_of_its_card_keeping_the_spread(tmp_path):
     import shutil
 

@@ -250,25 +250,28 @@ def _worker_start(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _retrain_job(name: str, seed: int, data_dir: str | None) -> Retrained:
-    with tempfile.TemporaryDirectory(prefix=f"reproduce-{name}-") as folder:
-        done = retrain(name, seed, Path(folder), data_dir)
+def _retrain_job(name: str, seed: int, folder: Path, data_dir: str | None) -> Retrained:
+    done = retrain(name, seed, folder / f"{name}-{seed}", data_dir)
     print(f"{name} seed {seed}: {done.seconds:.0f} s", file=sys.stderr, flush=True)
     return done
 
 
 def retrain_all(
-    names: Sequence[str], seeds: Sequence[int], workers: int, data_dir: str | None = None
+    names: Sequence[str],
+    seeds: Sequence[int],
+    workers: int,
+    folder: Path,
+    data_dir: str | None = None,
 ) -> list[Retrained]:
     """Every (card, seed) retrained in `workers` processes, each with its share of the cores,
-    longest first."""
+    longest first, into `folder/<name>-<seed>` (where the runs' published weights stay)."""
     import multiprocessing
 
     jobs = sorted(((n, s) for n in names for s in seeds), key=lambda j: -expected_seconds(j[0]))
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited state
     with ProcessPoolExecutor(workers, context, _worker_start, (threads,)) as pool:
-        futures = [pool.submit(_retrain_job, name, seed, data_dir) for name, seed in jobs]
+        futures = [pool.submit(_retrain_job, name, seed, folder, data_dir) for name, seed in jobs]
         return [f.result() for f in futures]
 
 
@@ -324,8 +327,9 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"{', '.join(unknown)}: no such card; expected names of zoo.list_pretrained()")
     seeds = SPREAD_SEEDS if args.record_spread else (0,)
-    runs = retrain_all(names, seeds, args.workers, args.data_dir)
-    rows = report(runs, record=args.record_spread, replace=args.replace_shipped)
+    with tempfile.TemporaryDirectory(prefix="zoo-reproduce-") as folder:
+        runs = retrain_all(names, seeds, args.workers, Path(folder), args.data_dir)
+        rows = report(runs, record=args.record_spread, replace=args.replace_shipped)
     print(write_table(rows, args.table))
     failed = sorted({r.card for r in rows if not r.within})
     if failed:
