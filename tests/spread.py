@@ -1,14 +1,14 @@
 """Seed-to-seed spread of every learning test and shipped card, and the thresholds it bounds.
 
     python tests/spread.py                  # measure on seeds 0, 1, 2 and write tests/SPREADS.md
-    python tests/spread.py --tier slow -k vit   # only some tests: their rows are replaced
+    python tests/spread.py --tier slow -k vit   # only some tests: their cases' rows are replaced
     python tests/spread.py f.jsonl          # print the table of figures already recorded
 
 Measuring runs the slow proofs (`pytest -m slow --seeds 0,1,2`) and the reproduce tier
 (`pytest -m reproduce --seeds 0,1,2 --record-spread`, which also writes each card's spread into
 its card) with `ZOO_FIGURES` set, so every figure a test compares is recorded per seed (see
-conftest.py); the rows of the tests measured replace theirs, and the run joins the file's list
-of runs with its date and commit. For each test and figure the table gives the value per seed, min, max, sample
+conftest.py); the rows of the test cases measured replace theirs, and the run joins the
+file's list of runs with its date and commit. For each test and figure the table gives the value per seed, min, max, sample
 std, min - 2 std (where a lower threshold may sit) and max + 2 std (an upper one);
 tests/test_spreads.py reads the table back and fails when a threshold sits inside it.
 """
@@ -35,7 +35,7 @@ NOTES = """\
 Written by `python tests/spread.py`, which runs the slow proofs (`pytest -m slow --seeds
 0,1,2`) and the reproduce tier (`pytest -m reproduce --seeds 0,1,2 --record-spread`) with
 `ZOO_FIGURES` set, as the suite runs: one thread per pytest-xdist worker. Each run listed
-below replaced the rows of the tests it measured. The reproduce tier's rows are each shipped
+below replaced the rows of the test cases it measured. The reproduce tier's rows are each shipped
 card's metrics trained again from its command (its tolerance is twice the std, kept in the
 card) and the proofs that read those retrained cards. Every lower threshold sits at or below
 "min - 2 std" of its figure and every upper one at or above "max + 2 std"
@@ -182,18 +182,19 @@ def recorded_runs(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith("- measured ")]
 
 
-def merge(figures: Path, command: str) -> None:
-    """Write SPREADS.md with the figures of `figures` in place of the rows of the tests they
-    cover, the other rows kept, and the run that measured them added to its list."""
+def merge(figures: Path, command: str, at: str | None = None) -> None:
+    """Write SPREADS.md with the figures of `figures` in place of the rows of the test cases
+    they cover, the other rows kept, and the run that measured them (at commit `at`, by default
+    the checkout's now) added to its list."""
     text = SPREADS.read_text() if SPREADS.exists() else ""
     new = figure_rows(figures)
-    tests = {test for test, _, _ in new}
-    kept = {key: v for key, v in recorded_values(text).items() if key[0] not in tests}
+    cases = {(test, case) for test, case, _ in new}
+    kept = {key: v for key, v in recorded_values(text).items() if key[:2] not in cases}
     date = datetime.date.today().isoformat()
     runs = [
         *recorded_runs(text),
-        f"- measured {date} at commit {commit()} on {os.cpu_count()} cores "
-        f"({len(tests)} test{'s' * (len(tests) != 1)}): `{command}`",
+        f"- measured {date} at commit {at or commit()} on {os.cpu_count()} cores "
+        f"({len(cases)} test{'s' * (len(cases) != 1)}): `{command}`",
     ]
     SPREADS.write_text(
         "# Seed-to-seed spread of every learning test and card\n\n"
@@ -205,6 +206,7 @@ def merge(figures: Path, command: str) -> None:
 def measure(tiers: list[str], select: str | None) -> None:
     """Run the tiers on seeds 0-2 (only the tests `-k select` picks, if given) and merge their
     figures into SPREADS.md."""
+    at = commit()  # before the reproduce tier writes the spreads into the cards
     for tier in tiers:
         with tempfile.TemporaryDirectory() as folder:
             figures = Path(folder) / "figures.jsonl"
@@ -213,7 +215,7 @@ def measure(tiers: list[str], select: str | None) -> None:
             env = {**os.environ, "ZOO_FIGURES": str(figures)}
             subprocess.run(command, cwd=ROOT, env=env, check=False)
             if figures.exists():
-                merge(figures, "pytest " + " ".join(args))
+                merge(figures, "pytest " + " ".join(args), at)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,6 +2,7 @@
 records sits at or below its measured minimum - 2 std over seeds 0-2 (an upper bound at or
 above its maximum + 2 std), as tests/SPREADS.md records them (`python tests/spread.py`)."""
 
+import json
 import re
 
 import spread
@@ -71,3 +72,20 @@ def test_a_threshold_inside_the_spread_or_unmeasured_is_caught():
     assert crossings(found, rows) == [inside]
     rows[0] = Spread("test_planted", "", "acc", 0.88, 0.92, 0.015)  # min - 2 std = 0.85
     assert crossings(found, rows) == []
+
+
+def test_a_partial_measurement_replaces_only_the_cases_it_ran(tmp_path, monkeypatch):
+    """`spread.py -k gan` re-measures one card: the other cards' rows of the same test stay."""
+    monkeypatch.setattr(spread, "SPREADS", tmp_path / "SPREADS.md")
+    old, new = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
+    rows = [{"test": "test_card", "case": c, "seed": s, "acc": 0.5} for c in "ab" for s in (0, 1)]
+    old.write_text("\n".join(json.dumps(r) for r in rows))
+    new.write_text("\n".join(json.dumps(r | {"acc": 0.9}) for r in rows if r["case"] == "b"))
+    spread.merge(old, "first", at="c1")
+    spread.merge(new, "second", at="c2")
+    values = spread.recorded_values(spread.SPREADS.read_text())
+    assert values == {
+        ("test_card", "a", "acc"): {0: 0.5, 1: 0.5},
+        ("test_card", "b", "acc"): {0: 0.9, 1: 0.9},
+    }
+    assert "at commit c2 on" in spread.recorded_runs(spread.SPREADS.read_text())[-1]
