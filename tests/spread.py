@@ -54,19 +54,23 @@ def figure_rows(path: Path) -> dict[tuple[str, str, str], dict[int, float]]:
     return values
 
 
-def table(values: dict[tuple[str, str, str], dict[int, float]]) -> str:
-    """The markdown table of the spreads, one row per test, case and figure."""
-    lines = [HEADER, "|---|---|---|---|---|---|---|---|---|"]
-    for (test, case, name), by_seed in sorted(values.items()):
-        v = list(by_seed.values())
-        std = statistics.stdev(v) if len(v) > 1 else 0.0
-        seeds = ", ".join(f"{s}: {x:.4f}" for s, x in sorted(by_seed.items()))
-        low, high = min(v), max(v)
-        lines.append(
-            f"| {test} | {case} | {name} | {seeds} | {low:.4f} | {high:.4f} | {std:.4f} "
-            f"| {low - 2 * std:.4f} | {high + 2 * std:.4f} |"
-        )
-    return "\n".join(lines)
+def row(test: str, case: str, name: str, by_seed: dict[int, float]) -> str:
+    """One row of the table: a figure's value per seed, min, max, std and the bounds."""
+    v = list(by_seed.values())
+    std = statistics.stdev(v) if len(v) > 1 else 0.0
+    seeds = ", ".join(f"{s}: {x:.4f}" for s, x in sorted(by_seed.items()))
+    low, high = min(v), max(v)
+    return (
+        f"| {test} | {case} | {name} | {seeds} | {low:.4f} | {high:.4f} | {std:.4f} "
+        f"| {low - 2 * std:.4f} | {high + 2 * std:.4f} |"
+    )
+
+
+def table(rows: dict[tuple[str, str, str], str]) -> str:
+    """The markdown table of the spreads, rows sorted by test, case and figure."""
+    return "\n".join(
+        [HEADER, "|---|---|---|---|---|---|---|---|---|", *dict(sorted(rows.items())).values()]
+    )
 
 
 @dataclass(frozen=True)
@@ -166,15 +170,14 @@ TIERS = {
 }
 
 
-def recorded_values(text: str) -> dict[tuple[str, str, str], dict[int, float]]:
-    """The per-seed values of a SPREADS.md table, as `figure_rows` gives them."""
-    values = {}
+def recorded_rows(text: str) -> dict[tuple[str, str, str], str]:
+    """The rows of a SPREADS.md table as written, by (test, case, figure)."""
+    rows = {}
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 9 and cells[0].startswith("test_"):
-            pairs = (item.split(": ") for item in cells[3].split(", "))
-            values[(cells[0], cells[1], cells[2])] = {int(s): float(v) for s, v in pairs}
-    return values
+            rows[(cells[0], cells[1], cells[2])] = line
+    return rows
 
 
 def recorded_runs(text: str) -> list[str]:
@@ -189,7 +192,8 @@ def merge(figures: Path, command: str, at: str | None = None) -> None:
     text = SPREADS.read_text() if SPREADS.exists() else ""
     new = figure_rows(figures)
     cases = {(test, case) for test, case, _ in new}
-    kept = {key: v for key, v in recorded_values(text).items() if key[:2] not in cases}
+    kept = {key: line for key, line in recorded_rows(text).items() if key[:2] not in cases}
+    measured = {key: row(*key, by_seed) for key, by_seed in new.items()}
     date = datetime.date.today().isoformat()
     runs = [
         *recorded_runs(text),
@@ -198,7 +202,7 @@ def merge(figures: Path, command: str, at: str | None = None) -> None:
     ]
     SPREADS.write_text(
         "# Seed-to-seed spread of every learning test and card\n\n"
-        f"{NOTES}\n\n" + "\n".join(runs) + f"\n\n{table(kept | new)}\n"
+        f"{NOTES}\n\n" + "\n".join(runs) + f"\n\n{table(kept | measured)}\n"
     )
     print(f"wrote {SPREADS}")
 
@@ -229,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--command", default="", help="with --merge: the run that wrote it")
     args = parser.parse_args(argv)
     if args.figures:
-        print(table(figure_rows(args.figures)))
+        print(table({key: row(*key, v) for key, v in figure_rows(args.figures).items()}))
     elif args.merge:
         merge(args.merge, args.command)
     else:
