@@ -32,8 +32,10 @@ def test_import_zoo_and_build_blocks_imports_torch_alone():
     assert not [m for m in loaded if m.split(".")[0] in HEAVY]
 
 
-def test_train_py_help_and_cfg_job_do_not_import_torch():
-    for args in (["--help"], ["--cfg", "job"]):
+def test_train_py_help_cfg_job_and_a_refused_sweep_do_not_import_torch():
+    """Answers that need no training come before torch and Lightning are imported (seconds)."""
+    refused_sweep = ["-m", "hydra/launcher=slurm", "trainer=ddp"]  # devices=-1: refused
+    for args in (["--help"], ["--cfg", "job"], refused_sweep):
         loaded = modules_after(
             "import runpy, sys\n"
             f"sys.argv = ['train.py', *{args!r}]\n"
