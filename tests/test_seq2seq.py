@@ -1,5 +1,7 @@
 """Seq2seq building blocks: generated tasks, masks, attention, teacher forcing, greedy decoding."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from conftest import compose_train
@@ -112,35 +114,33 @@ def test_seq2seq_configs_build_together(tmp_path):
     assert task.net(source, lengths, target_in).shape == (3, 21, 13)
 
 
-@pytest.mark.slow
-def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(tmp_path, seed, figures):
-    """Proves: with attention, a seq2seq model reverses strings of 13-16 symbols that it cannot
-    squeeze through a fixed summary vector (the length effect of Bahdanau et al. 2015).
-    Margin: exact match on 13-16 symbols, attention - summary > 0.8; measured after 2 epochs
-    on seeds 0, 1, 2: 0.916, 0.966, 0.992 (std 0.039), worst - 2 std = 0.839. The former 4
-    epochs (twice the cost) gave 0.982, 0.980, 0.980 (attention 1.000, asked >= 0.99).
-    Negative control (in the test): no attention, 0.000-0.004 exact (< 0.5)."""
+@pytest.mark.reproduce
+def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(retrained, seed, figures):
+    """Proves, in the reproduce tier: with attention, a seq2seq model reverses strings of 13-16
+    symbols that it cannot squeeze through a fixed summary vector (the length effect of
+    Bahdanau et al. 2015), both trained again from their cards' commands
+    (`experiment=seq2seq_reverse_attention` and `experiment=seq2seq_reverse`, 10 epochs).
+    Margins: exact match on 13-16 symbols, attention - summary > 0.8; the summary < 0.5 (the
+    negative control). Trained inside a test for 2 epochs, the gap was 0.916-0.992 on seeds
+    0, 1, 2; tests/SPREADS.md holds the cards' own figures."""
     from zoo.cli.seq2seq_report import exact_by_length
-    from zoo.training.run import train
 
-    reports = {}
-    for experiment in ("seq2seq_reverse_attention", "seq2seq_reverse"):
-        cfg = compose_train(
-            [f"experiment={experiment}", "trainer.max_epochs=2", "logger=none", f"seed={seed}"],
-            tmp_path / experiment,
-        )
-        train(cfg)
-        net = zoo.load_checkpoint(tmp_path / experiment / "checkpoints" / "last.ckpt")
-        test_split = SequenceTaskDataModule().load()["test"]
-        reports[experiment] = exact_by_length(net, test_split)
-    attention, summary = reports["seq2seq_reverse_attention"], reports["seq2seq_reverse"]
+    test_split = SequenceTaskDataModule().load()["test"]
+    runs = {
+        name: retrained(name, seed) for name in ("seq2seq.reverse_attention", "seq2seq.reverse")
+    }
+    attention, summary = (
+        exact_by_length(zoo.load_model(run.model_dir), test_split) for run in runs.values()
+    )
     figures(
         attention_long=attention["13-16"],
         summary_long=summary["13-16"],
         gap=attention["13-16"] - summary["13-16"],
     )
     # the length effect of Bahdanau et al. 2015 (Fig. 2), in miniature
-    assert attention["13-16"] - summary["13-16"] > 0.8, reports
-    assert summary["13-16"] < 0.5, reports
-    heat_map = tmp_path / "seq2seq_reverse_attention" / "attention.png"
+    assert attention["13-16"] - summary["13-16"] > 0.8, (attention, summary)
+    assert summary["13-16"] < 0.5, summary
+    heat_map = (
+        Path(runs["seq2seq.reverse_attention"].model_dir).parents[1] / "run" / "attention.png"
+    )
     assert heat_map.read_bytes()[:4] == b"\x89PNG"
