@@ -120,9 +120,9 @@ def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(retrained, 
     symbols that it cannot squeeze through a fixed summary vector (the length effect of
     Bahdanau et al. 2015), both trained again from their cards' commands
     (`experiment=seq2seq_reverse_attention` and `experiment=seq2seq_reverse`, 10 epochs).
-    Margins: exact match on 13-16 symbols, attention - summary > 0.8; the summary < 0.5 (the
-    negative control). Trained inside a test for 2 epochs, the gap was 0.916-0.992 on seeds
-    0, 1, 2; tests/SPREADS.md holds the cards' own figures."""
+    Margins: exact match on 13-16 symbols, attention - summary > 0.7; measured on seeds 0, 1,
+    2: 0.786, 0.798, 0.786 (std 0.007; attention 1.000 each time), worst - 2 std = 0.773. Negative
+    control: the summary < 0.5 (0.202-0.214; trained for 2 epochs it stayed under 0.01)."""
     from zoo.cli.seq2seq_report import exact_by_length
 
     test_split = SequenceTaskDataModule().load()["test"]
@@ -138,7 +138,7 @@ def test_attention_reverses_long_strings_that_a_fixed_summary_cannot(retrained, 
         gap=attention["13-16"] - summary["13-16"],
     )
     # the length effect of Bahdanau et al. 2015 (Fig. 2), in miniature
-    assert attention["13-16"] - summary["13-16"] > 0.8, (attention, summary)
+    assert attention["13-16"] - summary["13-16"] > 0.7, (attention, summary)
     assert summary["13-16"] < 0.5, summary
     heat_map = (
         Path(runs["seq2seq.reverse_attention"].model_dir).parents[1] / "run" / "attention.png"
