@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from zoo.cli.reproduce import commit
+
 ROOT = Path(__file__).resolve().parents[1]
 SPREADS = ROOT / "tests" / "SPREADS.md"
 HEADER = "| test | case | figure | per seed | min | max | std | min - 2 std | max + 2 std |"
@@ -154,14 +156,6 @@ def every_threshold() -> list[Threshold]:
     return [
         t for p in sorted((ROOT / "tests").glob("test_*.py")) for t in thresholds(p.read_text())
     ]
-
-
-def commit() -> str:
-    """The checkout's commit, marked when the working tree holds changes not yet committed."""
-    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
-    changed = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True)
-    dirty = " (with uncommitted changes)" if changed.stdout.strip() else ""
-    return (found.stdout.decode().strip() or "unknown") + dirty
 
 
 TIERS = {

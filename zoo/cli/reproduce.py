@@ -214,18 +214,21 @@ def spread_record(runs: Sequence[Retrained]) -> dict[str, Any]:
 
 
 def commit() -> str:
-    """The checkout's commit, `unknown` outside a git clone."""
-    try:
+    """The checkout's commit, marked when its code holds changes not yet committed (the shipped
+    cards, which measuring writes, aside); `unknown` outside a git clone."""
+
+    def git(*args: str) -> str:
         found = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REGISTRY,
-            capture_output=True,
-            text=True,
-            check=True,
+            ["git", *args], cwd=REGISTRY, capture_output=True, text=True, check=True
         )
+        return found.stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--", ":/", f":!{REGISTRY}")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return found.stdout.strip()
+    return head + (" (with uncommitted changes)" if changed else "")
 
 
 def record_spread(name: str, runs: Sequence[Retrained], registry: Path = REGISTRY) -> None:
