@@ -225,7 +225,7 @@ def commit() -> str:
 
     try:
         head = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--", ":/", f":!{REGISTRY}")
+        changed = git("status", "--porcelain", "--", ":/", ":!.")  # cwd: the registry
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + (" (with uncommitted changes)" if changed else "")
